@@ -1,0 +1,167 @@
+"""The data-set container and its `.npz` file format.
+
+A file holds `X` (n, L, d) inputs with positions added, `Y` (n, L, d) targets, `Q_star`
+(d, r*), `P` (L, d), `A` (L, L) and `meta`, a JSON string with the config, seed, package
+version and creation time. It is a plain uncompressed `.npz`: `numpy.load` reads it.
+Writing streams the samples chunk by chunk into the zip members, so memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from .config import Config, from_dict
+from .errors import InputError
+from .io import atomic_path
+from .teacher import Teacher
+
+KEYS = ("X", "Y", "Q_star", "P", "A", "meta")
+
+
+@dataclass
+class Dataset:
+    """Training samples of one teacher, with the config that made them."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    Q_star: np.ndarray
+    P: np.ndarray
+    A: np.ndarray
+    meta: dict[str, Any]
+
+    @property
+    def n(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def L(self) -> int:
+        return self.X.shape[1]
+
+    @property
+    def d(self) -> int:
+        return self.X.shape[2]
+
+    @property
+    def config(self) -> Config:
+        return from_dict(self.meta["config"], where="data file meta")
+
+    @property
+    def Z(self) -> np.ndarray:
+        """Semantic parts: inputs minus positional encodings."""
+        return self.X - self.P.astype(self.X.dtype)
+
+    def teacher(self) -> Teacher:
+        cfg = self.config
+        return Teacher(self.Q_star, self.P, self.A, cfg.sigma, cfg.omega, cfg.seed)
+
+    def head(self, n: int) -> Dataset:
+        """The first n samples (what a smaller alpha with the same seed would draw)."""
+        if not 1 <= n <= self.n:
+            raise InputError(f"--n-train {n}: must be in [1, {self.n}] (samples in the data)")
+        return Dataset(self.X[:n], self.Y[:n], self.Q_star, self.P, self.A, self.meta)
+
+
+def make_meta(cfg: Config, n: int) -> dict[str, Any]:
+    """Provenance recorded with every data set and result."""
+    return {
+        "config": {**cfg.to_dict(), "n": n},
+        "seed": cfg.seed,
+        "version": __version__,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def generate(cfg: Config) -> Dataset:
+    """Draw the training set of `cfg` in memory: n = cfg.n_samples samples, seeded."""
+    teacher = Teacher.from_config(cfg)
+    n = cfg.n_samples
+    dtype = np.dtype(cfg.dtype)
+    X = np.empty((n, cfg.L, cfg.d), dtype=dtype)
+    Y = np.empty_like(X)
+    start = 0
+    for x, y, _ in teacher.sample_chunks(n, "train", dtype):
+        X[start : start + len(x)], Y[start : start + len(x)] = x, y
+        start += len(x)
+    return Dataset(X, Y, teacher.Q_star, teacher.P, teacher.A, make_meta(cfg, n))
+
+
+def write(cfg: Config, path: str | Path, chunk: int | None = None) -> Path:
+    """Generate the training set of `cfg` straight into `path` with bounded memory.
+
+    Two passes over the sample stream (one for X, one for Y): each chunk is drawn twice
+    rather than held, so memory is a few chunks whatever n is. The file appears only when
+    complete (written to a temporary file, then renamed).
+    """
+    teacher = Teacher.from_config(cfg)
+    n, dtype = cfg.n_samples, np.dtype(cfg.dtype)
+    shape = (n, cfg.L, cfg.d)
+
+    def column(index: int) -> Callable[[], Iterator[np.ndarray]]:
+        return lambda: (c[index] for c in teacher.sample_chunks(n, "train", dtype, chunk))
+
+    meta = json.dumps(make_meta(cfg, n))
+    with atomic_path(path, suffix=".npz") as tmp, zipfile.ZipFile(tmp, "w", allowZip64=True) as zf:
+        _write_member(zf, "X", shape, dtype, column(0))
+        _write_member(zf, "Y", shape, dtype, column(1))
+        for name, arr in (("Q_star", teacher.Q_star), ("P", teacher.P), ("A", teacher.A)):
+            _write_member(zf, name, arr.shape, arr.dtype, lambda a=arr: iter([a]))
+        meta_arr = np.array(meta)
+        _write_member(zf, "meta", meta_arr.shape, meta_arr.dtype, lambda: iter([meta_arr]))
+    return Path(path)
+
+
+def _write_member(
+    zf: zipfile.ZipFile,
+    name: str,
+    shape: tuple[int, ...],
+    dtype: np.dtype,
+    chunks: Callable[[], Iterator[np.ndarray]],
+) -> None:
+    """Write one `.npy` member from C-ordered chunks whose rows concatenate to `shape`."""
+    header = {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)), "fortran_order": False,
+              "shape": tuple(shape)}
+    with zf.open(f"{name}.npy", "w", force_zip64=True) as f:
+        np.lib.format.write_array_header_2_0(f, header)
+        for c in chunks():
+            f.write(np.ascontiguousarray(c, dtype=dtype).tobytes())
+
+
+def load(path: str | Path) -> Dataset:
+    """Read and check a data file; any problem is an InputError naming the file."""
+    where = f"--data {path}"
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{where}: no such file")
+    try:
+        with np.load(p, allow_pickle=False) as f:
+            missing = [k for k in KEYS if k not in f.files]
+            if missing:
+                raise InputError(f"{where}: incomplete data file, missing {', '.join(missing)}")
+            arrays = {k: f[k] for k in KEYS}
+    except InputError:
+        raise
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as exc:
+        raise InputError(f"{where}: not a readable .npz data file ({type(exc).__name__})") from None
+    try:
+        meta = json.loads(str(arrays["meta"]))
+        from_dict(meta["config"], where=f"{where} meta")
+    except (json.JSONDecodeError, KeyError, TypeError):
+        raise InputError(f"{where}: meta is not the JSON written by attnphase") from None
+    X, Y, Q_star, P, A = (arrays[k] for k in KEYS[:5])
+    if X.ndim != 3 or Y.shape != X.shape:
+        raise InputError(f"{where}: X and Y must have the same shape (n, L, d); got "
+                         f"{X.shape} and {Y.shape}")
+    n, L, d = X.shape
+    if Q_star.ndim != 2 or Q_star.shape[0] != d or P.shape != (L, d) or A.shape != (L, L):
+        raise InputError(f"{where}: Q_star {Q_star.shape}, P {P.shape}, A {A.shape} do not "
+                         f"match X {X.shape}")
+    return Dataset(X, Y, Q_star, P, A, meta)

@@ -1,0 +1,267 @@
+"""Config in, results out: data, students, linear baseline and metrics for one or many runs.
+
+`train_many` is the engine under both `attnphase train` and the sweeps: runs whose tensors
+have the same shapes are trained together as one batch (students on the same data share
+every pass over it), and runs of the same teacher share their fresh test samples. A run
+therefore gives the same numbers alone or in a sweep, up to floating-point rounding.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from . import __version__
+from .config import Config
+from .data import Dataset, generate
+from .errors import InputError
+from .linear import fit_linear, linear_risk
+from .metrics import overlaps, test_errors
+from .objective import Risk
+from .student import initial_Q
+from .train import solve
+
+TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+@dataclass
+class TrainResult:
+    """Metrics of one trained student (SPEC section 4) with the provenance of the run."""
+
+    eps_g: float
+    eps_t: float
+    m: Any
+    theta: Any
+    q: Any
+    eps_g_lin: float
+    grad_norm: float
+    converged: bool
+    steps: int
+    wall_s: float
+    init: str
+    solver: str
+    n: int
+    d: int
+    alpha: float
+    omega: float
+    sigma: float
+    lam: float
+    seed: int
+    config: dict = field(repr=False)
+    config_hash: str = ""
+    version: str = __version__
+    Q: np.ndarray | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able dict without the weights."""
+        out = asdict(self)
+        out.pop("Q")
+        return out
+
+
+@dataclass
+class LinearResult:
+    """The linear baseline fitted on one data set."""
+
+    eps_g_lin: float
+    eps_t_lin: float
+    B: list[list[float]]
+    n: int
+    d: int
+    alpha: float
+    omega: float
+    sigma: float
+    lam_lin: float
+    seed: int
+    wall_s: float
+    config: dict = field(repr=False)
+    version: str = __version__
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def device_of(cfg: Config) -> torch.device:
+    """The torch device of a config; CUDA only where it is available."""
+    if cfg.device == "cuda" and not torch.cuda.is_available():
+        raise InputError("device = 'cuda': CUDA is not available on this machine; use cpu")
+    return torch.device(cfg.device)
+
+
+def train(cfg: Config, data: Dataset | None = None, progress: bool = False) -> TrainResult:
+    """Train one student as `cfg` says, on `data` (its first cfg.n_samples) or fresh samples."""
+    return train_many([cfg], data=data, progress=progress)[0]
+
+
+def train_many(
+    cfgs: Sequence[Config], data: Dataset | None = None, progress: bool = False,
+    on_result: Callable[[int, TrainResult], None] | None = None,
+) -> list[TrainResult]:
+    """Train every config; equal shapes are batched, equal teachers share the test samples.
+
+    `data`, if given, replaces the generated training set of every config (first n samples).
+    `on_result(i, result)` is called as results become final (after their teacher's test).
+    """
+    results: list[TrainResult | None] = [None] * len(cfgs)
+    by_teacher: dict[tuple, list[int]] = defaultdict(list)
+    for i, cfg in enumerate(cfgs):
+        by_teacher[_teacher_key(cfg)].append(i)
+    for members in by_teacher.values():
+        trained = {}
+        by_shape: dict[tuple, list[int]] = defaultdict(list)
+        for i in members:
+            by_shape[_shape_key(cfgs[i])].append(i)
+        for idx in by_shape.values():
+            trained.update(_train_batch([cfgs[i] for i in idx], idx, data, progress))
+        for i, res in _evaluate(trained).items():
+            results[i] = res
+            if on_result:
+                on_result(i, res)
+    return results  # type: ignore[return-value]
+
+
+def linear(cfg: Config, data: Dataset | None = None) -> LinearResult:
+    """Fit the linear baseline of `cfg` on its training set and test it on fresh samples."""
+    start = time.perf_counter()
+    ds = _dataset(cfg, data)
+    device = device_of(cfg)
+    Z = torch.from_numpy(ds.Z).to(device)[None]
+    Y = torch.from_numpy(ds.Y).to(device)[None]
+    B = fit_linear(Z, Y, cfg.lam_lin)
+    eps_t_lin = float(linear_risk(Z, Y, B, cfg.lam_lin)[0]) / cfg.d
+    _, eps_lin = test_errors(ds.teacher(), None, cfg.test_samples, B)
+    return LinearResult(
+        eps_g_lin=float(eps_lin[0]), eps_t_lin=eps_t_lin, B=B[0].cpu().tolist(), n=ds.n,
+        d=ds.d, alpha=ds.n / ds.d, omega=cfg.omega, sigma=cfg.sigma, lam_lin=cfg.lam_lin,
+        seed=cfg.seed, wall_s=time.perf_counter() - start, config=cfg.to_dict(),
+    )
+
+
+# ------------------------------------------------------------------------------ internals
+def _teacher_key(cfg: Config) -> tuple:
+    return (cfg.seed, cfg.d, cfg.L, cfg.teacher_rank, cfg.sigma, cfg.omega,
+            str(cfg.A_matrix), cfg.test_samples, cfg.dtype, cfg.device)
+
+
+def _data_key(cfg: Config) -> tuple:
+    return (*_teacher_key(cfg), cfg.n_samples)
+
+
+def _shape_key(cfg: Config) -> tuple:
+    return (cfg.d, cfg.L, cfg.rank, cfg.n_samples, cfg.dtype, cfg.device, cfg.solver,
+            cfg.solver_steps, cfg.solver_lr, cfg.tol)
+
+
+def _dataset(cfg: Config, data: Dataset | None) -> Dataset:
+    if data is None:
+        return generate(cfg)
+    return data.head(cfg.n_samples)
+
+
+def _train_batch(
+    cfgs: list[Config], idx: list[int], data: Dataset | None, progress: bool
+) -> dict[int, tuple[Config, Dataset, dict]]:
+    """Train runs of equal shapes as one batch: B data sets x c students each."""
+    start = time.perf_counter()
+    ref = cfgs[0]
+    device, dtype = device_of(ref), TORCH_DTYPES[ref.dtype]
+    slots: dict[tuple, list[int]] = defaultdict(list)
+    for j, cfg in enumerate(cfgs):
+        slots[_data_key(cfg)].append(j)
+    sets = {key: _dataset(cfgs[js[0]], data) for key, js in slots.items()}
+    c = max(len(js) for js in slots.values())
+    X = torch.stack([torch.from_numpy(sets[k].X) for k in slots]).to(device, dtype)
+    Y = torch.stack([torch.from_numpy(sets[k].Y) for k in slots]).to(device, dtype)
+    Q0 = torch.zeros(len(slots), c, ref.d, ref.rank, dtype=torch.float64)
+    lam = torch.zeros(len(slots), c, dtype=torch.float64)
+    where = {}
+    for b, (key, js) in enumerate(slots.items()):
+        ds = sets[key]
+        for s in range(c):
+            j = js[min(s, len(js) - 1)]  # pad short rows by repeating a student
+            cfg = cfgs[j]
+            Q0[b, s] = torch.from_numpy(initial_Q(cfg.init, cfg.d, cfg.rank, ds.Q_star, ds.P,
+                                                  cfg.seed))
+            lam[b, s] = cfg.lam
+            if s < len(js):
+                where[j] = (b, s)
+    risk = Risk(X, Y, lam.to(device))
+    bar = _progress_bar(ref, progress)
+    out = solve(risk, Q0.to(device), ref.solver, ref.solver_steps, ref.solver_lr, ref.tol,
+                progress=bar.update if bar else None)
+    if bar:
+        bar.close()
+    wall = (time.perf_counter() - start) / len(cfgs)
+    trained = {}
+    for j, cfg in enumerate(cfgs):
+        b, s = where[j]
+        key = _data_key(cfg)
+        trained[idx[j]] = (cfg, sets[key], {
+            "Q": out.Q[b, s].cpu(),
+            "eps_t": float(out.risk[b, s]) / cfg.d,
+            "grad_norm": float(out.grad_norm[b, s]),
+            "converged": bool(out.converged[b, s]),
+            "steps": int(out.steps[b, s]),
+            "wall_s": wall,
+        })
+    return trained
+
+
+def _evaluate(trained: dict[int, tuple[Config, Dataset, dict]]) -> dict[int, TrainResult]:
+    """Test all students of one teacher, and their linear baselines, on shared samples."""
+    order = list(trained)
+    cfg0, ds0, _ = trained[order[0]]
+    start = time.perf_counter()
+    device = device_of(cfg0)
+    lin_keys: dict[tuple, int] = {}
+    B_list = []
+    for i in order:
+        cfg, ds, _ = trained[i]
+        key = (*_data_key(cfg), cfg.lam_lin)
+        if key not in lin_keys:
+            lin_keys[key] = len(B_list)
+            Z = torch.from_numpy(ds.Z).to(device)[None]
+            B_list.append(fit_linear(Z, torch.from_numpy(ds.Y).to(device)[None], cfg.lam_lin)[0])
+    Q = torch.stack([trained[i][2]["Q"] for i in order]).to(device)
+    eps_g, eps_lin = test_errors(ds0.teacher(), Q, cfg0.test_samples, torch.stack(B_list),
+                                 TORCH_DTYPES[cfg0.dtype])
+    test_wall = (time.perf_counter() - start) / len(order)
+    results = {}
+    for k, i in enumerate(order):
+        cfg, ds, r = trained[i]
+        Qn = r["Q"].numpy()
+        lin = lin_keys[(*_data_key(cfg), cfg.lam_lin)]
+        results[i] = TrainResult(
+            eps_g=float(eps_g[k]), eps_t=r["eps_t"], **overlaps(Qn, ds.Q_star, ds.P).public(),
+            eps_g_lin=float(eps_lin[lin]), grad_norm=r["grad_norm"], converged=r["converged"],
+            steps=r["steps"], wall_s=r["wall_s"] + test_wall, init=cfg.init, solver=cfg.solver,
+            n=ds.n, d=ds.d, alpha=ds.n / ds.d, omega=cfg.omega, sigma=cfg.sigma, lam=cfg.lam,
+            seed=cfg.seed, config=cfg.to_dict(), config_hash=cfg.hash(), Q=Qn,
+        )
+    return results
+
+
+def _progress_bar(cfg: Config, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    bar = tqdm(total=cfg.solver_steps, desc=f"{cfg.solver} {cfg.init}", unit="step",
+               leave=False, disable=None)
+
+    class _Bar:
+        def update(self, step: int, gn: torch.Tensor) -> None:
+            bar.update(1)
+            if step % 25 == 0:
+                bar.set_postfix(grad_norm=f"{float(gn.max()):.2e}")
+
+        def close(self) -> None:
+            bar.close()
+
+    return _Bar()

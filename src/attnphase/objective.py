@@ -1,0 +1,89 @@
+"""The empirical risk of many students at once, computed from per-sample Gram matrices.
+
+For a mixing matrix S (L x L) applied to tokens V (L x d) with targets Y,
+`||S V - Y||_F^2 = tr(S Gvv S^T) - 2 tr(S Gvy) + tr(Gyy)` with `Gvv = V V^T`, `Gvy = V Y^T`.
+The Gram matrices are computed once, so a risk-and-gradient evaluation reads the inputs
+twice (`X Q` forward, `X^T dh` backward) instead of the five or more passes of autograd
+through `S X - Y`. The same identity gives the student's test error and the linear
+baseline's (S = B, V = Z).
+
+Shapes: B data sets, c students per data set (they share the data: e.g. the two
+initialisations), n samples, L tokens, d dimensions, rank r.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from .teacher import attention
+
+
+@dataclass
+class Grams:
+    """Per-sample Gram matrices divided by d: Gvv, Gvy (B, n, L, L) and tr(Gyy) (B, n)."""
+
+    vv: torch.Tensor
+    vy: torch.Tensor
+    yy: torch.Tensor
+
+    @classmethod
+    def of(cls, V: torch.Tensor, Y: torch.Tensor) -> Grams:
+        d = V.shape[-1]
+        V64, Y64 = V.double(), Y.double()
+        return cls(
+            vv=V64 @ V64.transpose(-1, -2) / d,
+            vy=V64 @ Y64.transpose(-1, -2) / d,
+            yy=(Y64**2).sum((-1, -2)) / d,
+        )
+
+    def squared_error(self, S: torch.Tensor) -> torch.Tensor:
+        """||S V - Y||_F^2 / d per sample, for S of shape (B, c, n, L, L) -> (B, c, n)."""
+        vv, vy = self.vv.unsqueeze(1), self.vy.unsqueeze(1)
+        quad = ((S @ vv) * S).sum((-1, -2))
+        cross = (S * vy.transpose(-1, -2)).sum((-1, -2))
+        return quad - 2 * cross + self.yy.unsqueeze(1)
+
+
+def preactivations(X: torch.Tensor, Q: torch.Tensor) -> torch.Tensor:
+    """h = X Q / sqrt(d) for all students in one matmul: X (B, n, L, d), Q (B, c, d, r).
+
+    Returns (B, c, n, L, r) in float64.
+    """
+    B, n, L, d = X.shape
+    c, r = Q.shape[1], Q.shape[3]
+    Qcat = Q.to(X.dtype).permute(0, 2, 1, 3).reshape(B, d, c * r)
+    h = (X.reshape(B, n * L, d) @ Qcat).double() / math.sqrt(d)
+    return h.reshape(B, n, L, c, r).permute(0, 3, 1, 2, 4)
+
+
+class Risk:
+    """R(Q) = sum_mu ||S(Q) X_mu - Y_mu||_F^2 / (2d) + (lam/2) ||Q||_F^2 for a batch of students.
+
+    `lam` is a number or a (B, c) tensor (students on the same data may differ in lambda).
+    """
+
+    def __init__(self, X: torch.Tensor, Y: torch.Tensor, lam: float | torch.Tensor) -> None:
+        self.X = X
+        self.grams = Grams.of(X, Y)
+        self.lam = torch.as_tensor(lam, dtype=torch.float64, device=X.device)
+
+    @property
+    def d(self) -> int:
+        return self.X.shape[-1]
+
+    def value(self, Q: torch.Tensor) -> torch.Tensor:
+        """R for each student: (B, c), float64."""
+        S = attention(preactivations(self.X, Q))
+        data = 0.5 * self.grams.squared_error(S).sum(-1)
+        return data + 0.5 * self.lam * (Q.double() ** 2).sum((-1, -2))
+
+    def value_and_grad(self, Q: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """R and dR/dQ for each student (autograd through the Gram form: two passes over X)."""
+        with torch.enable_grad():
+            Qg = Q.detach().requires_grad_(True)
+            R = self.value(Qg)
+            (grad,) = torch.autograd.grad(R.sum(), Qg)
+        return R.detach(), grad
