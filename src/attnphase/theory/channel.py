@@ -1,0 +1,45 @@
+"""The L = 2, rank-1 attention channel: attention diagonals, teacher mixing, per-sample loss.
+
+Everything model-specific for one sample lives here, so that another sequence length or
+rank only has to replace this module. Rows of a 2 x 2 row-stochastic matrix are fixed by
+their diagonal entries, which is all the loss needs: `||S - T||_F^2 = 2 sum_l (S_ll - T_ll)^2`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit
+
+DEFAULT_A = ((0.6, 0.4), (0.4, 0.6))
+
+
+def check_A(A) -> np.ndarray:
+    """Return `A` as a 2 x 2 float array; raise ValueError unless it is row-stochastic."""
+    A = np.asarray(DEFAULT_A if A is None else A, dtype=float)
+    if A.shape != (2, 2) or not np.all(np.isfinite(A)) or np.any(A < 0):
+        raise ValueError(f"A={A.tolist()}: expected a 2 x 2 matrix with entries >= 0")
+    if not np.allclose(A.sum(axis=1), 1.0, atol=1e-9):
+        raise ValueError(f"A={A.tolist()}: rows must sum to 1 (row-stochastic)")
+    return A
+
+
+def logits(h: np.ndarray) -> np.ndarray:
+    """Softmax logit gaps `a_l = h_l (h_l - h_k)` of the diagonal entries, shape (..., 2)."""
+    gap = h[..., 0] - h[..., 1]
+    return np.stack([h[..., 0] * gap, -h[..., 1] * gap], axis=-1)
+
+
+def attention_diag(h: np.ndarray) -> np.ndarray:
+    """Diagonal `(S_11, S_22)` of the row-softmax of `h h^T`, for preactivations (..., 2)."""
+    return expit(logits(h))
+
+
+def teacher_diag(hstar: np.ndarray, omega: float, A: np.ndarray) -> np.ndarray:
+    """Diagonal of `T = (1 - omega) softmax(h* h*^T) + omega A`, shape (..., 2)."""
+    return (1.0 - omega) * attention_diag(hstar) + omega * np.diag(A)
+
+
+def loss(h: np.ndarray, T: np.ndarray, sigma: float) -> np.ndarray:
+    """Per-sample loss `sigma^2 ||S(h) - T||_F^2` for preactivations h and teacher diagonal T."""
+    r = attention_diag(h) - T
+    return 2.0 * sigma**2 * np.sum(r * r, axis=-1)

@@ -1,0 +1,308 @@
+"""Fixed point of the saddle-point equations (SPEC section 5) for L = 2, rank 1.
+
+The state is `x = (q, m, theta, V)` in the theory's normalisation (q_th = sigma^2 q,
+m_th = m, theta_th = sigma^2 theta). One step maps x to the conjugates (qh, mh, thh, Vh)
+through Gaussian expectations of the proximal step, then back to a new x. The map is odd in
+m and in theta (signs carry no meaning): the iteration starts from m, theta >= 0 and the
+outputs report absolute values, but the residual keeps signs, so a sign-flipping 2-cycle is
+never mistaken for a fixed point.
+Iteration: damped steps accelerated by Anderson mixing, with the global prox search re-run
+periodically and always once more at the candidate fixed point before declaring convergence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from .channel import check_A, loss, teacher_diag
+from .prox import ProxResult, prox_global, refine
+from .quadrature import Rule, gauss_hermite
+
+BRANCHES = ("semantic", "positional", "trivial")
+DEFAULT_QUAD = 10
+
+
+@dataclass
+class TheoryPoint:
+    """One fixed point. Public fields follow SPEC section 4; `th` keeps the theory's values."""
+
+    alpha: float
+    omega: float
+    sigma: float
+    lam: float
+    branch: str
+    q: float
+    m: float
+    theta: float
+    V: float
+    eps_g: float
+    eps_t: float
+    converged: bool
+    iterations: int
+    residual: float
+    th: dict[str, float] = field(default_factory=dict)
+    quad: int = DEFAULT_QUAD
+    _prox: tuple | None = field(default=None, repr=False, compare=False)
+
+    def row(self) -> dict[str, float | str | bool | int]:
+        """Flat dict of the public fields (for JSON / CSV)."""
+        keys = ("alpha", "omega", "sigma", "lam", "branch", "q", "m", "theta", "V",
+                "eps_g", "eps_t", "converged", "iterations", "residual")
+        return {k: getattr(self, k) for k in keys}
+
+
+@dataclass(frozen=True)
+class _Problem:
+    alpha: float
+    omega: float
+    sigma: float
+    lam: float
+    A: np.ndarray
+    branch: str
+
+    @property
+    def rho(self) -> float:
+        return self.sigma**2
+
+
+class _Channel:
+    """Expectations over the quadrature rule, with the prox minima carried between calls."""
+
+    def __init__(self, pb: _Problem, rule: Rule, n_grid: int):
+        self.pb, self.rule, self.n_grid = pb, rule, n_grid
+        self.xi, self.eta = rule.nodes[:, :2], rule.nodes[:, 2:]
+        self.prox: ProxResult | None = None
+        self._V = None
+
+    def inputs(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        """Student means w (N, 2), teacher diagonal T (N, 2) and residual teacher std."""
+        q, m, th, _ = x
+        pb = self.pb
+        resid = np.sqrt(max(pb.rho - th * th / q, 0.0))
+        w = np.sqrt(q) * self.xi + np.array([m, -m])
+        hstar = (th / np.sqrt(q)) * self.xi + resid * self.eta
+        return w, teacher_diag(hstar, pb.omega, pb.A), resid
+
+    def run_prox(self, w, T, V: float, global_search: bool) -> ProxResult:
+        sigma = self.pb.sigma
+        if global_search or self.prox is None:
+            found = prox_global(w, T, V, sigma, self.n_grid)
+            if self.prox is not None:  # keep the tracked minima as extra candidates
+                offsets = np.concatenate([found.offsets, self._scaled(V)], axis=1)
+                found = refine(w, T, V, sigma, offsets)
+        else:
+            found = refine(w, T, V, sigma, self._scaled(V))
+        self.prox, self._V = found, V
+        return found
+
+    def _scaled(self, V: float) -> np.ndarray:
+        return self.prox.offsets * np.sqrt(V / self._V)
+
+    def conjugates(self, x: np.ndarray, global_search: bool) -> tuple[np.ndarray, ProxResult]:
+        """(qh, mh, thh, Vh) at state x."""
+        q, m, th, V = x
+        pb, wt = self.pb, self.rule.weights
+        w, T, resid = self.inputs(x)
+        res = self.run_prox(w, T, V, global_search)
+        f = (res.h - w) / V
+        mh = pb.alpha * wt @ (f[:, 0] - f[:, 1])
+        qh = pb.alpha * wt @ np.sum(f * f, axis=1)
+        thh = 0.0
+        if pb.branch == "semantic" and resid > 0:
+            thh = pb.alpha / resid * (wt @ np.sum(f * self.eta, axis=1))
+        Vh = -pb.alpha / np.sqrt(q) * (wt @ np.sum(f * self.xi, axis=1)) + th * thh / q
+        if pb.branch == "trivial":
+            mh = 0.0
+        return np.array([qh, mh, thh, Vh]), res
+
+
+def _order_params(hats: np.ndarray, pb: _Problem) -> np.ndarray:
+    """New (q, m, theta, V) from the conjugates."""
+    qh, mh, thh, Vh = hats
+    s2 = pb.sigma**2
+    D = pb.lam + s2 * Vh
+    if not D > 0:
+        return np.full(4, np.nan)
+    q = s2 * (s2 * qh + mh**2 + s2 * pb.rho * thh**2) / D**2
+    return np.array([q, mh / D, s2 * pb.rho * thh / D, s2 / D])
+
+
+def _residual(x: np.ndarray, fx: np.ndarray, pb: _Problem) -> float:
+    """Largest change relative to max(|x|, 1% of the natural scale: rho for q, theta; 1 else)."""
+    floor = 0.01 * np.array([pb.rho, 1.0, pb.rho, 1.0])
+    return float(np.max(np.abs(fx - x) / np.maximum(np.abs(x), floor)))
+
+
+def _initial(pb: _Problem) -> np.ndarray:
+    rho = pb.rho
+    if pb.branch == "semantic":
+        return np.array([rho, 0.0, 0.9 * rho, 1.0])
+    if pb.branch == "positional":
+        return np.array([0.1 * rho, 0.5, 0.0, 1.0])
+    return np.array([0.1 * rho, 0.0, 0.0, 1.0])
+
+
+def _outputs(x: np.ndarray, hats: np.ndarray, ch: _Channel) -> tuple[float, float, float]:
+    """(eps_g, eps_t, Phi) at state x with conjugates hats (prox already run at x)."""
+    q, m, th, V = x
+    qh, mh, thh, Vh = hats
+    pb, wt = ch.pb, ch.rule.weights
+    w, T, _ = ch.inputs(x)
+    eps_g = 0.5 * float(wt @ loss(w, T, pb.sigma))
+    s2 = pb.sigma**2
+    D = pb.lam + s2 * Vh
+    phi = ((Vh * q - qh * V) / 2 - m * mh - th * thh
+           + (s2 * qh + mh**2 + s2 * pb.rho * thh**2) / (2 * D)
+           - pb.alpha / 2 * float(wt @ ch.prox.value))
+    return eps_g, -phi, phi
+
+
+def solve(alpha: float, omega: float = 0.3, sigma: float = 0.5, lam: float = 0.01,
+          A: Sequence[Sequence[float]] | None = None, branch: str = "semantic",
+          init: TheoryPoint | Sequence[float] | None = None, damping: float | None = None,
+          tol: float = 1e-6, max_iter: int = 300, quad: int = DEFAULT_QUAD,
+          anderson: int = 4, research_every: int = 10, n_grid: int = 21) -> TheoryPoint:
+    """Solve the fixed-point equations at one alpha on one branch.
+
+    `init` is a previous TheoryPoint (continuation) or theory values (q_th, m_th, theta_th, V).
+    `damping` is the weight of the old state in a plain step (default 0.8 on the positional
+    branch, where m otherwise flips sign from step to step, 0.5 elsewhere); `anderson` the Anderson memory
+    (0: plain damped iteration); `quad` the Gauss-Hermite nodes per variable; `n_grid` the
+    points per side of the prox search grid. Convergence means: relative change below `tol`
+    at a step that used the global prox search.
+    """
+    if branch not in BRANCHES:
+        raise ValueError(f"branch={branch!r}: expected one of {', '.join(BRANCHES)}")
+    if n_grid < 3 or n_grid % 2 == 0:
+        raise ValueError(f"n_grid={n_grid}: expected an odd number >= 3")
+    if damping is None:
+        damping = 0.8 if branch == "positional" else 0.5
+    pb = _Problem(float(alpha), float(omega), float(sigma), float(lam), check_A(A), branch)
+    ch = _Channel(pb, gauss_hermite(quad), n_grid)
+    if isinstance(init, TheoryPoint) and init.quad == quad and init._prox is not None:
+        ch.prox, ch._V = init._prox
+    x = _start(init, pb)
+    xs: list[np.ndarray] = []
+    gs: list[np.ndarray] = []
+    residual, it, converged = np.inf, 0, False
+    since_search = 0 if ch.prox is not None else research_every
+    while it < max_iter:
+        it += 1
+        full = since_search >= research_every
+        since_search = 0 if full else since_search + 1
+        hats, _ = ch.conjugates(x, global_search=full)
+        fx = _constrain(_order_params(hats, pb), pb)
+        if not np.all(np.isfinite(fx)):
+            break
+        residual = _residual(x, fx, pb)
+        if residual < tol:
+            if full:
+                converged = True
+                break
+            since_search = research_every  # verify with the global search next round
+            continue
+        x = _mix(x, fx, xs, gs, damping, anderson, pb)
+    if not converged:  # outputs at the final state, from a global prox there
+        hats, _ = ch.conjugates(x, global_search=True)
+    eps_g, eps_t, phi = _outputs(x, hats, ch)
+    pt = _point(pb, x, hats, eps_g, eps_t, phi, converged, it, residual)
+    pt.quad, pt._prox = quad, (ch.prox, ch._V)
+    return pt
+
+
+def _constrain(x: np.ndarray, pb: _Problem) -> np.ndarray:
+    if pb.branch != "semantic":
+        x[2] = 0.0
+    if pb.branch == "trivial":
+        x[1] = 0.0
+    return x
+
+
+def _mix(x, fx, xs: list, gs: list, damping: float, memory: int, pb: _Problem) -> np.ndarray:
+    """Damped step, Anderson-accelerated over the last `memory` steps when that is safe."""
+    g = fx - x
+    xs.append(x.copy())
+    gs.append(g.copy())
+    del xs[:-(memory + 1)], gs[:-(memory + 1)]
+    new = x + (1.0 - damping) * g
+    if memory > 0 and len(xs) > 1:
+        dX = np.diff(np.array(xs), axis=0).T
+        dG = np.diff(np.array(gs), axis=0).T
+        gamma, *_ = np.linalg.lstsq(dG, g, rcond=None)
+        cand = x + (1.0 - damping) * g - (dX + (1.0 - damping) * dG) @ gamma
+        cand = _constrain(cand, pb)
+        if np.all(np.isfinite(cand)) and cand[0] > cand[2] ** 2 / pb.rho and cand[3] > 0:
+            new = cand
+        else:
+            xs.clear()
+            gs.clear()
+    new[0] = max(new[0], 1.0001 * new[2] ** 2 / pb.rho, 1e-10)
+    new[3] = max(new[3], 1e-10)
+    return new
+
+
+def _start(init, pb: _Problem) -> np.ndarray:
+    if init is None:
+        x = _initial(pb)
+    elif isinstance(init, TheoryPoint):
+        x = np.array([init.th["q_th"], init.th["m_th"], init.th["theta_th"], init.th["V"]])
+    else:
+        x = np.asarray(init, dtype=float).copy()
+    x = _constrain(np.abs(x), pb)
+    x[0] = max(x[0], 1.01 * x[2] ** 2 / pb.rho, 1e-6)
+    return x
+
+
+def _point(pb, x, hats, eps_g, eps_t, phi, converged, it, residual) -> TheoryPoint:
+    s2 = pb.sigma**2
+    q, m, th, V = (float(v) for v in x)
+    th_vals = {"q_th": q, "m_th": m, "theta_th": th, "V": V, "qh": float(hats[0]),
+               "mh": float(hats[1]), "thh": float(hats[2]), "Vh": float(hats[3]),
+               "phi": float(phi)}
+    return TheoryPoint(pb.alpha, pb.omega, pb.sigma, pb.lam, pb.branch, q / s2, abs(m),
+                       abs(th) / s2, V, float(eps_g), float(eps_t), bool(converged), int(it),
+                       float(residual), th_vals)
+
+
+def curve(alphas: Sequence[float], omega: float = 0.3, sigma: float = 0.5, lam: float = 0.01,
+          branch: str = "semantic", A: Sequence[Sequence[float]] | None = None,
+          **kwargs) -> list[TheoryPoint]:
+    """Solve along `alphas` (in the given order) by continuation.
+
+    Each point starts from the previous one, linearly extrapolated from the last two. A point
+    that did not converge, or that left its branch (semantic with theta ~ 0, positional with
+    m ~ 0), is not used as a start: the next point starts afresh.
+    """
+    points: list[TheoryPoint] = []
+    good: list[TheoryPoint] = []
+    for a in alphas:
+        pt = solve(a, omega, sigma, lam, A, branch, init=_predict(good, a), **kwargs)
+        points.append(pt)
+        good = good[-1:] + [pt] if pt.converged and on_branch(pt) else []
+    return points
+
+
+def _predict(good: list[TheoryPoint], alpha: float) -> TheoryPoint | None:
+    """Linear extrapolation in alpha of the last two good points (or the last one)."""
+    if not good:
+        return None
+    last = good[-1]
+    if len(good) < 2 or good[0].alpha == last.alpha:
+        return last
+    t = (alpha - last.alpha) / (last.alpha - good[0].alpha)
+    th = dict(last.th)
+    for k in ("q_th", "m_th", "theta_th", "V"):
+        th[k] = max(last.th[k] + t * (last.th[k] - good[0].th[k]), 0.5 * last.th[k])
+    return replace(last, th=th)
+
+
+def on_branch(pt: TheoryPoint, floor: float = 1e-4) -> bool:
+    """Whether a point still is what its branch name says (theta > 0 / m > 0)."""
+    if pt.branch == "semantic":
+        return pt.theta > floor
+    if pt.branch == "positional":
+        return pt.m > floor
+    return True
