@@ -1,0 +1,46 @@
+"""Results as a pandas DataFrame, and atomic CSV / Parquet export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import InputError
+from ..io import atomic_path
+from .store import Store
+
+
+def results_frame(db: str | Path, name: str | None = None) -> pd.DataFrame:
+    """Every stored run (of sweep `name`, or of all sweeps), one row each, in finishing order.
+
+    `m`, `theta`, `q` are floats where all runs are rank one, JSON text of matrices otherwise;
+    `converged` is a nullable boolean (missing for runs that raised); `config` is JSON.
+    """
+    with Store(db, create=False) as store:
+        cols, rows = store.query(name)
+    df = pd.DataFrame.from_records(rows, columns=cols)
+    for c in ("m", "theta", "q"):
+        if df[c].map(lambda v: v is None or isinstance(v, float | int)).all():
+            df[c] = df[c].astype("float64")
+    df["converged"] = df["converged"].astype("boolean")
+    return df
+
+
+def export(db: str | Path, csv: str | Path | None = None, parquet: str | Path | None = None,
+           name: str | None = None) -> tuple[Path, int]:
+    """Write the results to a CSV or a Parquet file (atomically); return the path and row count."""
+    if (csv is None) == (parquet is None):
+        raise InputError("results export: give one of --csv FILE or --parquet FILE")
+    df = results_frame(db, name)
+    if csv is not None:
+        with atomic_path(csv) as tmp:
+            df.to_csv(tmp, index=False)
+        return Path(csv), len(df)
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise InputError("--parquet: needs pyarrow (pip install 'attnphase[parquet]')") from None
+    with atomic_path(parquet) as tmp:
+        df.to_parquet(tmp, index=False)
+    return Path(parquet), len(df)

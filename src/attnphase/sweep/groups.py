@@ -1,0 +1,56 @@
+"""Work units: runs of one teacher, so that `train_many` batches equal shapes and draws the
+test samples once; large teachers are split (keeping equal data sets together) to bound
+memory and to keep every worker busy."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+
+from ..config import Config
+
+# rough L-BFGS pass count, for ordering units by cost only
+LBFGS_PASSES = 150
+
+
+def teacher_key(cfg: Config) -> tuple:
+    """Fields that fix the teacher and its test samples (and the tensor placement)."""
+    return (cfg.seed, cfg.d, cfg.L, cfg.teacher_rank, cfg.sigma, cfg.omega, str(cfg.A_matrix),
+            cfg.test_samples, cfg.dtype, cfg.device)
+
+
+def plan_units(
+    cfgs: Sequence[Config], parallel: int = 1, max_group: int = 32
+) -> list[list[Config]]:
+    """Group runs by teacher, split groups above the size limit, largest cost first.
+
+    With `parallel` > 1 workers the limit shrinks so that there are about two units per worker.
+    """
+    if parallel > 1 and cfgs:
+        max_group = min(max_group, max(4, math.ceil(len(cfgs) / (2 * parallel))))
+    by_teacher: dict[tuple, list[Config]] = defaultdict(list)
+    for cfg in cfgs:
+        by_teacher[teacher_key(cfg)].append(cfg)
+    units: list[list[Config]] = []
+    for members in by_teacher.values():
+        members.sort(key=_batch_order)
+        parts = math.ceil(len(members) / max(1, max_group))
+        size = math.ceil(len(members) / parts)
+        units.extend(members[i : i + size] for i in range(0, len(members), size))
+    units.sort(key=_cost, reverse=True)
+    return units
+
+
+def _batch_order(cfg: Config) -> tuple:
+    """Runs on the same data set and with the same shapes end up next to each other."""
+    return (cfg.n_samples, cfg.rank, cfg.solver, cfg.solver_steps, cfg.solver_lr, cfg.tol,
+            cfg.init, cfg.lam, cfg.lam_lin, cfg.hash())
+
+
+def _cost(unit: list[Config]) -> float:
+    """Relative cost estimate: training passes over the data plus one test pass."""
+    passes = sum(c.n_samples * c.rank * (LBFGS_PASSES if c.solver == "lbfgs" else c.solver_steps)
+                 for c in unit)
+    ref = unit[0]
+    return ref.d * ref.L * (passes + ref.test_samples * len(unit))
