@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +15,7 @@ from .store import Store
 def results_frame(db: str | Path, name: str | None = None) -> pd.DataFrame:
     """Every stored run (of sweep `name`, or of all sweeps), one row each, in finishing order.
 
-    `m`, `theta`, `q` are floats where all runs are rank one, JSON text of matrices otherwise;
+    `m`, `theta`, `q` are floats where all runs are rank one, else JSON text (for every row);
     `converged` is a nullable boolean (missing for runs that raised); `config` is JSON.
     """
     with Store(db, create=False) as store:
@@ -23,6 +24,8 @@ def results_frame(db: str | Path, name: str | None = None) -> pd.DataFrame:
     for c in ("m", "theta", "q"):
         if df[c].map(lambda v: v is None or isinstance(v, float | int)).all():
             df[c] = df[c].astype("float64")
+        else:  # some run has rank > 1: JSON text throughout (json.loads: a float or a matrix)
+            df[c] = df[c].map(lambda v: v if v is None or isinstance(v, str) else json.dumps(v))
     df["converged"] = df["converged"].astype("boolean")
     return df
 

@@ -4,6 +4,7 @@ memory and to keep every worker busy."""
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Sequence
@@ -34,12 +35,26 @@ def plan_units(
         by_teacher[teacher_key(cfg)].append(cfg)
     units: list[list[Config]] = []
     for members in by_teacher.values():
-        members.sort(key=_batch_order)
-        parts = math.ceil(len(members) / max(1, max_group))
-        size = math.ceil(len(members) / parts)
-        units.extend(members[i : i + size] for i in range(0, len(members), size))
+        units.extend(_split(sorted(members, key=_batch_order), max(1, max_group)))
     units.sort(key=_cost, reverse=True)
     return units
+
+
+def _split(members: list[Config], max_group: int) -> list[list[Config]]:
+    """Even parts of about `max_group` runs or fewer, cut between data sets where possible."""
+    size = math.ceil(len(members) / math.ceil(len(members) / max_group))
+    parts: list[list[Config]] = [[]]
+    for _, group in itertools.groupby(members, key=lambda c: c.n_samples):
+        block = list(group)
+        if len(parts[-1]) + len(block) > max_group:
+            parts.append([])
+        for cfg in block:  # a data set with more than max_group runs is cut
+            if len(parts[-1]) >= max_group:
+                parts.append([])
+            parts[-1].append(cfg)
+        if len(parts[-1]) >= size:
+            parts.append([])
+    return [p for p in parts if p]
 
 
 def _batch_order(cfg: Config) -> tuple:
