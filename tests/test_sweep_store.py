@@ -65,7 +65,7 @@ def test_rows_have_every_column_and_rerun_skips(tmp_path):
 
 def test_resume_after_kill_9(tmp_path):
     db, cfg = tmp_path / "k.sqlite", tmp_path / "k.yaml"
-    raw = spec(name="k", seeds=range(40))
+    raw = spec(name="k", seeds=range(30))
     cfg.write_text(yaml.safe_dump(raw))
     code = (f"from attnphase.sweep import run_sweep; run_sweep({str(cfg)!r}, db={str(db)!r}, "
             "progress=False)")
@@ -76,10 +76,10 @@ def test_resume_after_kill_9(tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     done = count(db, "k")[0]
-    assert 6 <= done < 160, "the sweep should have been killed part way"
+    assert 6 <= done < 120, "the sweep should have been killed part way"
     resumed = run_sweep(cfg, db=db, progress=False)
-    assert resumed.skipped == done and resumed.ran == 160 - done
-    assert count(db, "k") == (160, 160)
+    assert resumed.skipped == done and resumed.ran == 120 - done
+    assert count(db, "k") == (120, 120)
 
 
 def test_failed_runs_are_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):

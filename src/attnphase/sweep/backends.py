@@ -41,7 +41,7 @@ def _init_worker() -> None:
 
 
 class Pool:
-    """A local pool of `workers` processes (spawned, one torch thread each)."""
+    """A local pool of `workers` processes (forkserver or spawn, one torch thread each)."""
 
     def __init__(self, workers: int, restarts: int = 2) -> None:
         self.parallelism = workers
@@ -49,8 +49,12 @@ class Pool:
         self.pool = self._start()
 
     def _start(self) -> cf.ProcessPoolExecutor:
-        return cf.ProcessPoolExecutor(self.parallelism, mp.get_context("spawn"),
-                                      initializer=_init_worker)
+        if "forkserver" in mp.get_all_start_methods():  # workers forked from a clean server
+            ctx = mp.get_context("forkserver")  # that imported torch and attnphase once
+            ctx.set_forkserver_preload([__name__])
+        else:
+            ctx = mp.get_context("spawn")
+        return cf.ProcessPoolExecutor(self.parallelism, ctx, initializer=_init_worker)
 
     def run(self, units: list[Unit], on_rows: OnRows) -> int:
         todo = dict(enumerate(units))
