@@ -1,0 +1,90 @@
+"""Benchmark: the Fig. 2 grid as one sweep, against the paper's GD protocol one run at a time.
+
+The sweep: 25 alpha evenly spaced in [0.01, 2], omega = 0.3, both initialisations, 5 seeds
+(250 runs) at d = 1000 with 50,000 test samples, L-BFGS to its tolerance, into a fresh store.
+The reference: a few of the same runs with `solver: gd` (lr 0.15, 5000 steps), trained one at
+a time with `experiment.train`, as the paper's code does. Prints a Markdown table.
+
+    nice .venv/bin/python benchmarks/bench_sweep.py            # the full benchmark
+    .venv/bin/python benchmarks/bench_sweep.py --d 100 --seeds 1 --alphas 5 --gd-runs 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from attnphase.config import from_dict
+from attnphase.experiment import train
+from attnphase.sweep import results_frame, run_sweep
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--d", type=int, default=1000)
+    p.add_argument("--alphas", type=int, default=25, help="alpha values in [0.01, 2]")
+    p.add_argument("--seeds", type=int, default=5)
+    p.add_argument("--test-samples", type=int, default=50000)
+    p.add_argument("--workers", type=int, default=2, help="0: in-process")
+    p.add_argument("--gd-runs", type=int, default=2, help="runs of the GD reference")
+    p.add_argument("--json", help="also write the numbers to this JSON file")
+    args = p.parse_args()
+
+    load_before = os.getloadavg()
+    spec = {"name": "bench-fig2",
+            "base": {"d": args.d, "omega": 0.3, "test_samples": args.test_samples},
+            "grid": {"alpha": np.linspace(0.01, 2, args.alphas).round(6).tolist(),
+                     "init": ["semantic", "positional"], "seed": list(range(args.seeds))}}
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "bench.sqlite"
+        summary = run_sweep(spec, db=db, workers=args.workers)
+        df = results_frame(db)
+    per_run = summary.wall_s / summary.ran
+    rows = df.set_index("config_hash")
+
+    torch.set_num_threads(1)
+    picks = [(-1, "semantic"), (len(spec["grid"]["alpha"]) // 2, "positional")][: args.gd_runs]
+    gd = []
+    for k, init in picks:
+        alpha = spec["grid"]["alpha"][k]
+        cfg = from_dict({**spec["base"], "alpha": alpha, "init": init, "seed": 0})
+        start = time.perf_counter()
+        res = train(cfg.replace(solver="gd"))
+        wall = time.perf_counter() - start
+        ref = rows.loc[cfg.hash()]
+        gd.append({"alpha": alpha, "init": init, "n": res.n, "gd_wall_s": wall,
+                   "ratio": wall / per_run, "gd_eps_g": res.eps_g, "lbfgs_eps_g": ref.eps_g,
+                   "gd_eps_t": res.eps_t, "lbfgs_eps_t": ref.eps_t,
+                   "gd_grad_norm": res.grad_norm})
+
+    out = {"d": args.d, "runs": summary.ran, "workers": args.workers,
+           "sweep_wall_s": summary.wall_s, "runs_per_s": summary.ran / summary.wall_s,
+           "per_run_s": per_run, "ok": summary.ok, "not_converged": summary.not_converged,
+           "failed": summary.failed, "gd": gd, "cpus": os.cpu_count(),
+           "load_before": load_before, "load_after": os.getloadavg()}
+    print(f"\nFig. 2 grid, d = {args.d}: {summary.ran} runs, workers = {args.workers}, "
+          f"{os.cpu_count()} CPUs, load average before/after {load_before[0]:.1f}/"
+          f"{out['load_after'][0]:.1f}")
+    print(f"sweep (L-BFGS): {summary.wall_s:.1f} s, {out['runs_per_s']:.2f} runs/s, "
+          f"{per_run:.2f} s per run; {summary.ok} ok, {summary.not_converged} not converged, "
+          f"{summary.failed} failed\n")
+    print("| alpha | init | n | GD one at a time (s) | sweep per run (s) | ratio | "
+          "eps_g GD | eps_g L-BFGS | eps_t GD | eps_t L-BFGS | GD grad norm |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for g in gd:
+        print(f"| {g['alpha']:.4g} | {g['init']} | {g['n']} | {g['gd_wall_s']:.1f} | "
+              f"{per_run:.2f} | {g['ratio']:.0f} | {g['gd_eps_g']:.5g} | {g['lbfgs_eps_g']:.5g} "
+              f"| {g['gd_eps_t']:.5g} | {g['lbfgs_eps_t']:.5g} | {g['gd_grad_norm']:.1e} |")
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()
