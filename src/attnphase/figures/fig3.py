@@ -1,0 +1,93 @@
+"""Fig. 3 phase diagrams over alpha x omega: delta_eps_t, and eps_g_lin - eps_g."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.colors import TwoSlopeNorm
+
+from . import style
+from .summary import clean, downcrossing, over_seeds, paired, select
+from .theorydata import Fig3Theory
+
+# alpha_c(omega) as published in the paper's phase diagram (SPEC section 5), for reference
+PUBLISHED_ALPHA_C = {0.0: 0.548, 0.1: 0.707, 0.15: 0.818, 0.2: 0.928, 0.25: 1.06, 0.3: 1.241,
+                     0.35: 1.454, 0.4: 1.751, 0.425: 1.939}
+
+
+def make(frame: pd.DataFrame, out_dir: str | Path, theory: Fig3Theory | None = None,
+         d: int | None = None, stem: str = "fig3") -> style.FigureResult:
+    """Draw the two phase diagrams from runs on an (alpha, omega) grid (largest d by default)."""
+    df = clean(frame, "fig3")
+    df = select(df, "fig3", d=d if d is not None else int(df["d"].max()), sigma=None, lam=None)
+    sigma, lam, dim = float(df["sigma"].iloc[0]), float(df["lam"].iloc[0]), int(df["d"].iloc[0])
+    stats = over_seeds(paired(df), ["omega", "alpha"], ["delta_eps_t", "eps_g", "eps_g_lin"])
+    stats["gap"] = stats["eps_g_lin_mean"] - stats["eps_g_mean"]
+    delta = stats.pivot(index="omega", columns="alpha", values="delta_eps_t_mean")
+    gap = stats.pivot(index="omega", columns="alpha", values="gap")
+    alpha, omega = delta.columns.to_numpy(float), delta.index.to_numpy(float)
+    arrays: dict[str, np.ndarray] = {
+        "alpha": alpha, "omega": omega, "delta_eps_t": delta.to_numpy(float),
+        "eps_g_lin_minus_eps_g": gap.to_numpy(float),
+        "seeds": stats.pivot(index="omega", columns="alpha", values="seeds").to_numpy(float),
+        "alpha_c_sim": np.array([downcrossing(alpha, row) for row in delta.to_numpy(float)]),
+        "alpha_l_sim": np.array([downcrossing(alpha, -row) for row in gap.to_numpy(float)]),
+    }
+    if theory is not None:
+        arrays.update({"theory_omega": theory.omega, "alpha_c_theory": theory.alpha_c,
+                       "alpha_l_theory": theory.alpha_l})
+
+    with style.paper_style():
+        fig, (ax_a, ax_b) = style.new_figure(2, width=4.8, height=4.6)
+        _colour_map(ax_a, arrays, "delta_eps_t", style.CMAP_DELTA,
+                    r"$\Delta\epsilon_t = \epsilon_t^{\rm sem} - \epsilon_t^{\rm pos}$")
+        _lines(ax_a, arrays, theory is not None, ("c",))
+        ax_a.plot(list(PUBLISHED_ALPHA_C.values()), list(PUBLISHED_ALPHA_C), "x", ms=5,
+                  color=style.NEUTRAL, label=r"$\alpha_c$ published (Cui et al.)")
+        _colour_map(ax_b, arrays, "eps_g_lin_minus_eps_g", style.CMAP_ATTLIN,
+                    r"$\epsilon_g^{\rm lin} - \epsilon_g$")
+        _lines(ax_b, arrays, theory is not None, ("c", "l"))
+        for ax, letter in ((ax_a, "a"), (ax_b, "b")):
+            ax.set_xlim(_edges(alpha)[[0, -1]])
+            ax.set_ylim(_edges(omega)[[0, -1]])
+            ax.set_xlabel(r"$\alpha = n/d$")
+            ax.set_ylabel(r"$\omega$")
+            style.legend_below(ax)
+            style.panel_label(ax, letter)
+        fig.suptitle(rf"$\sigma = {sigma:g}$, $\lambda = {lam:g}$, $d = {dim}$; simulations: "
+                     f"mean over {style.seeds_text(arrays['seeds'][np.isfinite(arrays['seeds'])])}"
+                     ", global minimiser")
+        files = style.save(fig, out_dir, stem)
+    return style.FigureResult(files, arrays)
+
+
+def _edges(centres: np.ndarray) -> np.ndarray:
+    """Cell edges around sorted centres (midpoints; half a step beyond the ends)."""
+    if len(centres) == 1:
+        return np.array([centres[0] - 0.05, centres[0] + 0.05])
+    mid = (centres[1:] + centres[:-1]) / 2
+    return np.concatenate([[2 * centres[0] - mid[0]], mid, [2 * centres[-1] - mid[-1]]])
+
+
+def _colour_map(ax, arrays: dict, key: str, cmap, label: str) -> None:
+    values = np.ma.masked_invalid(arrays[key])
+    top = float(np.nanmax(np.abs(arrays[key]))) if np.isfinite(arrays[key]).any() else 1.0
+    top = top or 1.0
+    mesh = ax.pcolormesh(_edges(arrays["alpha"]), _edges(arrays["omega"]), values, cmap=cmap,
+                         norm=TwoSlopeNorm(0.0, -top, top), shading="flat")
+    bar = ax.figure.colorbar(mesh, ax=ax, fraction=0.06, pad=0.02)
+    bar.set_label(label)
+    bar.formatter.set_powerlimits((-2, 2))
+
+
+def _lines(ax, arrays: dict, with_theory: bool, which: tuple[str, ...]) -> None:
+    names = {"c": (r"$\alpha_c$", style.ALPHA_C), "l": (r"$\alpha_\ell$", style.ALPHA_L)}
+    for key in which:
+        label, colour = names[key]
+        if with_theory:
+            ax.plot(arrays[f"alpha_{key}_theory"], arrays["theory_omega"], color=colour, lw=2,
+                    label=f"{label} theory")
+        ax.plot(arrays[f"alpha_{key}_sim"], arrays["omega"], "o", ms=5, mfc="white", mew=1.5,
+                color=colour, label=f"{label} simulations")
