@@ -11,8 +11,9 @@ from attnphase.data import generate, load, write
 from attnphase.errors import InputError
 
 
-def test_streamed_file_equals_memory(tmp_path):
-    cfg = Config(d=25, n=37, seed=4, omega=0.2)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_streamed_file_equals_memory(tmp_path, dtype):
+    cfg = Config(d=25, n=37, seed=4, omega=0.2, dtype=dtype)
     path = write(cfg, tmp_path / "a.npz", chunk=5)
     with np.load(path) as f:  # plain numpy can read it
         assert set(f.files) == {"X", "Y", "Q_star", "P", "A", "meta"}

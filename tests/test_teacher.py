@@ -58,8 +58,8 @@ def test_positional_encodings():
 def test_chunking_and_prefix_do_not_change_samples():
     cfg = Config(d=30, n=50, seed=7)
     T = Teacher.from_config(cfg)
-    whole = np.concatenate([x for x, _, _ in T.sample_chunks(50, "train")])
-    chunked = np.concatenate([x for x, _, _ in T.sample_chunks(50, "train", chunk=7)])
+    whole = np.concatenate([x for x, _ in T.sample_chunks(50, "train")])
+    chunked = np.concatenate([x for x, _ in T.sample_chunks(50, "train", chunk=7)])
     np.testing.assert_array_equal(whole, chunked)
     np.testing.assert_array_equal(generate(cfg.replace(n=20)).X, generate(cfg).X[:20])
 

@@ -7,6 +7,8 @@ Bad input ends in one line on stderr and exit code 2.
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import json
 import sys
 import time
@@ -17,6 +19,9 @@ from typing import Any
 from . import __version__
 from .config import FIELDS, Config, from_dict, load_yaml, parse_A
 from .errors import InputError
+
+# modules that add their own sub-commands (theory, sweep, results, figure, cv-lambda, reproduce)
+PLUGINS = ("attnphase.theory.cli", "attnphase.sweep.cli", "attnphase.figures.cli")
 
 # option name -> config field, for the options shared by several sub-commands
 DATA_OPTIONS = {
@@ -232,12 +237,9 @@ def parser() -> argparse.ArgumentParser:
         t.add_argument("--json", action="store_true", help="print JSON instead of a table")
         t.set_defaults(func=func)
 
-    for module in ("attnphase.theory.cli",):
-        try:
-            mod = __import__(module, fromlist=["register"])
-        except ImportError:
-            continue
-        mod.register(sub)
+    for module in PLUGINS:
+        if importlib.util.find_spec(module) is not None:
+            importlib.import_module(module).register(sub)
     return p
 
 

@@ -87,10 +87,7 @@ def generate(cfg: Config) -> Dataset:
     dtype = np.dtype(cfg.dtype)
     X = np.empty((n, cfg.L, cfg.d), dtype=dtype)
     Y = np.empty_like(X)
-    start = 0
-    for x, y, _ in teacher.sample_chunks(n, "train", dtype):
-        X[start : start + len(x)], Y[start : start + len(x)] = x, y
-        start += len(x)
+    teacher.fill(X, Y)
     return Dataset(X, Y, teacher.Q_star, teacher.P, teacher.A, make_meta(cfg, n))
 
 

@@ -85,13 +85,32 @@ class Teacher:
             seed=cfg.seed,
         )
 
-    def targets(self, Z: np.ndarray) -> np.ndarray:
-        """Y = (1 - omega) S* Z + omega A Z, the teacher acting on semantic parts Z (n, L, d)."""
+    def targets(self, Z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Y = (1 - omega) S* Z + omega A Z, the teacher acting on semantic parts Z (n, L, d).
+
+        `out`, if given, receives Y (float64 arrays are written in place, others cast).
+        """
         z = torch.from_numpy(Z)
         q_star = torch.from_numpy(self.Q_star).to(z.dtype)
         s_star = attention(z @ q_star / math.sqrt(self.d))
         mix = (1.0 - self.omega) * s_star + self.omega * torch.from_numpy(self.A).to(z.dtype)
-        return (mix @ z).numpy()
+        if out is not None and out.dtype == Z.dtype:
+            torch.matmul(mix, z, out=torch.from_numpy(out))
+            return out
+        Y = (mix @ z).numpy()
+        if out is not None:
+            out[...] = Y
+            return out
+        return Y
+
+    def fill(self, X: np.ndarray, Y: np.ndarray, stream: str = "train") -> None:
+        """Write the first len(X) samples of `stream` into X (inputs) and Y (targets)."""
+        start = 0
+        for Z in self.semantic_chunks(len(X), stream):
+            rows = slice(start, start + len(Z))
+            self.targets(Z, out=Y[rows])
+            np.add(Z, self.P, out=X[rows], casting="same_kind")
+            start += len(Z)
 
     def semantic_chunks(
         self, n: int, stream: str, chunk: int | None = None
@@ -100,15 +119,14 @@ class Teacher:
         gen = rng(self.seed, stream)
         step = chunk or max(1, CHUNK_ENTRIES // (self.L * self.d))
         for start in range(0, n, step):
-            size = min(step, n - start)
-            yield self.sigma * gen.standard_normal((size, self.L, self.d))
+            Z = gen.standard_normal((min(step, n - start), self.L, self.d))
+            Z *= self.sigma
+            yield Z
 
     def sample_chunks(
         self, n: int, stream: str, dtype: np.dtype = np.float64, chunk: int | None = None
-    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Yield (X, Y, Z) chunks of n samples: inputs with positions, targets, semantic parts."""
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield (X, Y) chunks of n samples: inputs with positions added, and targets."""
         for Z in self.semantic_chunks(n, stream, chunk):
-            Y = self.targets(Z)
-            yield (Z + self.P).astype(dtype, copy=False), Y.astype(dtype, copy=False), Z.astype(
-                dtype, copy=False
-            )
+            Y = self.targets(Z).astype(dtype, copy=False)
+            yield (Z + self.P).astype(dtype, copy=False), Y
