@@ -12,18 +12,41 @@ a time with `experiment.train`, as the paper's code does. Prints a Markdown tabl
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
+import psutil
 import torch
 
 from attnphase.config import from_dict
 from attnphase.experiment import train
 from attnphase.sweep import results_frame, run_sweep
+
+
+class PeakMemory(threading.Thread):
+    """Largest resident memory of this process or any descendant, sampled twice a second."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak, self.done = 0, threading.Event()
+        self.start()
+
+    def run(self) -> None:
+        me = psutil.Process()
+        while not self.done.wait(0.5):
+            for proc in [me, *me.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):
+                    self.peak = max(self.peak, proc.memory_info().rss)
+
+    def stop(self) -> None:
+        self.done.set()
+        self.join()
 
 
 def main() -> None:
@@ -44,7 +67,9 @@ def main() -> None:
                      "init": ["semantic", "positional"], "seed": list(range(args.seeds))}}
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.sqlite"
+        watch = PeakMemory()
         summary = run_sweep(spec, db=db, workers=args.workers)
+        watch.stop()
         df = results_frame(db)
     per_run = summary.wall_s / summary.ran
     rows = df.set_index("config_hash")
@@ -65,6 +90,7 @@ def main() -> None:
                    "gd_grad_norm": res.grad_norm})
 
     out = {"d": args.d, "runs": summary.ran, "workers": args.workers,
+           "peak_rss_mib": watch.peak / 2**20,
            "sweep_wall_s": summary.wall_s, "runs_per_s": summary.ran / summary.wall_s,
            "per_run_s": per_run, "ok": summary.ok, "not_converged": summary.not_converged,
            "failed": summary.failed, "gd": gd, "cpus": os.cpu_count(),
@@ -74,7 +100,7 @@ def main() -> None:
           f"{out['load_after'][0]:.1f}")
     print(f"sweep (L-BFGS): {summary.wall_s:.1f} s, {out['runs_per_s']:.2f} runs/s, "
           f"{per_run:.2f} s per run; {summary.ok} ok, {summary.not_converged} not converged, "
-          f"{summary.failed} failed\n")
+          f"{summary.failed} failed; peak memory of one process {out['peak_rss_mib']:.0f} MiB\n")
     print("| alpha | init | n | GD one at a time (s) | sweep per run (s) | ratio | "
           "eps_g GD | eps_g L-BFGS | eps_t GD | eps_t L-BFGS | GD grad norm |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")

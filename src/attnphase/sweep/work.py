@@ -67,7 +67,7 @@ def _run_alone(cfg: Config) -> Row:
 def config_row(cfg: Config) -> Row:
     """The columns that come from the config alone, with no metrics."""
     return {
-        "config_hash": cfg.hash(), "alpha": cfg.alpha if cfg.alpha is not None
+        "config_hash": cfg.hash(), "alpha": cfg.alpha if cfg.n is None
         else cfg.n_samples / cfg.d, "n": cfg.n_samples, "omega": cfg.omega, "sigma": cfg.sigma,
         "lam": cfg.lam, "lam_lin": cfg.lam_lin, "d": cfg.d, "L": cfg.L, "rank": cfg.rank,
         "teacher_rank": cfg.teacher_rank, "A": json.dumps(cfg.A_matrix), "init": cfg.init,
