@@ -16,7 +16,7 @@ import yaml
 
 from attnphase import cli as core_cli
 from attnphase.errors import InputError
-from attnphase.sweep import export, results_frame, run_sweep
+from attnphase.sweep import export, load_spec, results_frame, run_sweep
 from attnphase.sweep import work as sweep_work
 from attnphase.sweep.cli import register
 
@@ -200,3 +200,12 @@ def test_cli_sweep_and_export(tmp_path, capsys):
     with pytest.raises(InputError, match="--workers -1"):
         args.func(args)
     assert isinstance(args, argparse.Namespace)
+
+
+def test_a_store_error_is_not_a_run_failure():
+    def sink(row):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    cfgs = [c.to_dict() for c in load_spec(spec(seeds=(0,))).configs]
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+        sweep_work.run_group(cfgs, on_row=sink)

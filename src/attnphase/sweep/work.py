@@ -38,15 +38,23 @@ def run_group(
         torch.set_num_threads(threads)
     cfgs = [from_dict(c) for c in configs]
     rows: dict[int, Row] = {}
+    sink_failed = False
 
     def emit(i: int, row: Row) -> None:
+        nonlocal sink_failed
         rows[i] = row
         if on_row:
-            on_row(row)
+            try:
+                on_row(row)
+            except BaseException:
+                sink_failed = True
+                raise
 
     try:
         train_many(cfgs, on_result=lambda i, res: emit(i, result_row(cfgs[i], res)))
     except Exception:
+        if sink_failed:  # the store, not a run, failed: that is no run's failure
+            raise
         for i, cfg in enumerate(cfgs):  # find the culprit: the rest alone, one by one
             if i not in rows:
                 emit(i, _run_alone(cfg))
