@@ -52,9 +52,9 @@ def targets(name: str) -> list[str]:
     return [name]
 
 
-def config_path(target: str, quick: bool, configs: Path = CONFIGS) -> Path:
-    """The sweep config of a figure."""
-    path = configs / (QUICK if quick else PAPER).folder / f"{target}.yaml"
+def config_path(target: str, quick: bool) -> Path:
+    """The sweep config of a figure: `CONFIGS/paper/<target>.yaml` or `CONFIGS/quick/...`."""
+    path = CONFIGS / (QUICK if quick else PAPER).folder / f"{target}.yaml"
     if not path.is_file():
         raise InputError(f"{path}: no such sweep config (expected configs/paper/ and "
                          "configs/quick/ beside src/)")

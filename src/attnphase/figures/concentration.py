@@ -65,8 +65,9 @@ def _scatter(ax, arrays: dict, with_theory: bool) -> None:
     for init in INITS:
         pts = ax.scatter(arrays[f"m_over_sigma2_{init}"], arrays[f"theta_{init}"],
                          c=arrays[f"d_runs_{init}"], cmap=CMAPS[init], norm=norm,
-                         marker=MARKERS[init], s=18, edgecolors="none", alpha=0.85,
-                         label=f"{init} init")
+                         marker=MARKERS[init], s=18, edgecolors="none", alpha=0.85)
+        ax.scatter([], [], marker=MARKERS[init], s=18, color=style.INIT_COLOURS[init],
+                   label=f"runs, {init} init")  # legend entry in the colour of the largest d
         bar = ax.figure.colorbar(pts, ax=ax, fraction=0.05, pad=0.02)
         bar.set_label(f"$d$, {init} init")
     if with_theory:
@@ -77,11 +78,6 @@ def _scatter(ax, arrays: dict, with_theory: bool) -> None:
     ax.set_xlabel(r"$m/\sigma^2$")
     ax.set_ylabel(r"$\theta$")
     style.legend_below(ax)
-    legend = ax.get_legend()
-    for handle, text in zip(legend.legend_handles, legend.get_texts(), strict=True):
-        label = text.get_text()
-        if label.endswith(" init"):  # the runs: legend in the colour of the largest d
-            handle.set_color(style.INIT_COLOURS[label.split()[0]])
     style.panel_label(ax, "a")
 
 

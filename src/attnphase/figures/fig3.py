@@ -44,8 +44,10 @@ def make(frame: pd.DataFrame, out_dir: str | Path, theory: Fig3Theory | None = N
         _colour_map(ax_a, arrays, "delta_eps_t", style.CMAP_DELTA,
                     r"$\Delta\epsilon_t = \epsilon_t^{\rm sem} - \epsilon_t^{\rm pos}$")
         _lines(ax_a, arrays, theory is not None, ("c",))
-        ax_a.plot(list(PUBLISHED_ALPHA_C.values()), list(PUBLISHED_ALPHA_C), "x", ms=5,
-                  color=style.NEUTRAL, label=r"$\alpha_c$ published (Cui et al.)")
+        lo, hi = _edges(omega)[[0, -1]]
+        shown = {o: a for o, a in PUBLISHED_ALPHA_C.items() if lo <= o <= hi}
+        ax_a.plot(list(shown.values()), list(shown), "x", ms=5, color=style.NEUTRAL,
+                  label=r"$\alpha_c$ published (Cui et al.)")
         _colour_map(ax_b, arrays, "eps_g_lin_minus_eps_g", style.CMAP_ATTLIN,
                     r"$\epsilon_g^{\rm lin} - \epsilon_g$")
         _lines(ax_b, arrays, theory is not None, ("c", "l"))

@@ -72,8 +72,10 @@ def paired(df: pd.DataFrame) -> pd.DataFrame:
     keys = identity(df) + ["seed"]
     cols = [c for c in METRICS if c in df.columns]
     wide = df.pivot_table(index=keys, columns="init", values=cols, aggfunc="last")
-    wide = wide.dropna(subset=[("eps_t", "semantic"), ("eps_t", "positional")])
-    if wide.empty:
+    both = set(INITS) <= set(wide.columns.get_level_values("init"))
+    if both:
+        wide = wide.dropna(subset=[("eps_t", i) for i in INITS])
+    if not both or wide.empty:
         raise InputError("no run has both a semantic and a positional initialisation")
     sem, pos = wide.xs("semantic", axis=1, level="init"), wide.xs("positional", axis=1,
                                                                    level="init")

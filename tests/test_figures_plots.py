@@ -1,0 +1,120 @@
+"""Each figure from a tiny results frame: files written, plotted arrays equal to the frame's."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from attnphase.config import Config
+from attnphase.experiment import train_many
+from attnphase.figures import concentration, fig2, fig3
+from attnphase.figures.summary import frame_from_results
+from attnphase.figures.theorydata import ConcentrationTheory, Fig2Theory, Fig3Theory, TheoryCurves
+
+INITS = ("semantic", "positional")
+
+
+def _frame(points):
+    cfgs = [Config(d=d, alpha=a, omega=o, init=i, seed=s, test_samples=400)
+            for d, a, o, s in points for i in INITS]
+    return frame_from_results(train_many(cfgs))
+
+
+@pytest.fixture(scope="module")
+def grid_frame():
+    return _frame([(24, a, o, s) for a in (0.5, 1.0, 2.0) for o in (0.1, 0.3) for s in (0, 1)])
+
+
+@pytest.fixture(scope="module")
+def conc_frame():
+    return _frame([(d, 1.5, 0.3, s) for d in (10, 20, 40) for s in (0, 1, 2)])
+
+
+def _by_hand(frame: pd.DataFrame, omega: float) -> pd.DataFrame:
+    """Per (alpha, seed): delta_eps_t and the global minimiser's metrics, computed directly."""
+    rows = []
+    sub = frame[np.isclose(frame["omega"], omega)]
+    for (alpha, seed), g in sub.groupby(["alpha", "seed"]):
+        sem, pos = (g[g["init"] == i].iloc[0] for i in INITS)
+        best = sem if sem.eps_t <= pos.eps_t else pos
+        rows.append({"alpha": alpha, "seed": seed, "delta": sem.eps_t - pos.eps_t,
+                     "eps_g": best.eps_g, "m": best.m, "theta": best.theta,
+                     "lin": best.eps_g_lin})
+    return pd.DataFrame(rows).groupby("alpha").agg(["mean", "std"])
+
+
+def _check_files(result, tmp_path, stem):
+    assert [p.name for p in result.files] == [f"{stem}.png", f"{stem}.pdf"]
+    assert all(p.stat().st_size > 1000 for p in result.files)
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def _curves(alphas):
+    a = np.asarray(alphas, dtype=float)
+    sem = {"eps_t": 0.004 - 0.002 * a, "eps_g": 0.003 - a / 1000, "m": 0 * a, "theta": a / 4,
+           "q": a}
+    pos = {"eps_t": 0.003 - 0.001 * a, "eps_g": 0.0033 + 0 * a, "m": 0.25 + 0 * a,
+           "theta": 0 * a, "q": a}
+    return TheoryCurves(a, {"semantic": sem, "positional": pos})
+
+
+def test_fig2_arrays_match_the_frame(grid_frame, tmp_path):
+    th = Fig2Theory(_curves([0.5, 1.0, 1.5, 2.0]), alpha_c=1.0, alpha_l=1.3, eps_g_lin=0.0018)
+    res = fig2.make(grid_frame, tmp_path, theory=th, omega=0.3)
+    _check_files(res, tmp_path, "fig2")
+    a, want = res.arrays, _by_hand(grid_frame, 0.3)
+    np.testing.assert_allclose(a["alpha"], want.index)
+    np.testing.assert_allclose(a["delta_eps_t_mean"], want[("delta", "mean")])
+    np.testing.assert_allclose(a["delta_eps_t_std"], want[("delta", "std")])
+    np.testing.assert_allclose(a["eps_g_mean"], want[("eps_g", "mean")])
+    np.testing.assert_allclose(a["theta_mean"], want[("theta", "mean")])
+    np.testing.assert_allclose(a["m_over_sigma2_mean"], want[("m", "mean")] / 0.25)
+    np.testing.assert_allclose(a["eps_g_lin_mean"], want[("lin", "mean")])
+    assert a["seeds"].tolist() == [2, 2, 2]
+    # theory: delta = sem - pos = 0.001 - 0.001 alpha; semantic global from alpha = 1 on
+    np.testing.assert_allclose(a["theory_delta_eps_t"], [0.0005, 0.0, -0.0005, -0.001],
+                               atol=1e-15)
+    np.testing.assert_array_equal(a["theory_global_is_semantic"], [False, True, True, True])
+    np.testing.assert_allclose(a["theory_theta"], [0.0, 0.25, 0.375, 0.5])
+    np.testing.assert_allclose(a["theory_m_over_sigma2"], [1.0, 0.0, 0.0, 0.0])
+    assert a["alpha_c_theory"] == 1.0 and a["eps_g_lin_theory"] == 0.0018
+
+
+def test_fig2_without_theory_and_at_a_missing_omega(grid_frame, tmp_path):
+    res = fig2.make(grid_frame, tmp_path, omega=0.1, stem="f")
+    _check_files(res, tmp_path, "f")
+    assert not any(k.startswith("theory") for k in res.arrays)
+    with pytest.raises(ValueError, match="no runs at omega = 0.5"):
+        fig2.make(grid_frame, tmp_path, omega=0.5)
+
+
+def test_fig3_grids_match_the_frame(grid_frame, tmp_path):
+    th = Fig3Theory(np.array([0.1, 0.3]), np.array([0.7, 1.2]), np.array([1.1, np.nan]))
+    res = fig3.make(grid_frame, tmp_path, theory=th)
+    _check_files(res, tmp_path, "fig3")
+    a = res.arrays
+    np.testing.assert_allclose(a["omega"], [0.1, 0.3])
+    np.testing.assert_allclose(a["alpha"], [0.5, 1.0, 2.0])
+    for k, omega in enumerate((0.1, 0.3)):
+        want = _by_hand(grid_frame, omega)
+        np.testing.assert_allclose(a["delta_eps_t"][k], want[("delta", "mean")])
+        np.testing.assert_allclose(a["eps_g_lin_minus_eps_g"][k],
+                                   want[("lin", "mean")] - want[("eps_g", "mean")])
+    assert a["delta_eps_t"].shape == (2, 3) and a["alpha_c_sim"].shape == (2,)
+    np.testing.assert_allclose(a["alpha_c_theory"], [0.7, 1.2])
+
+
+def test_concentration_arrays_match_the_frame(conc_frame, tmp_path):
+    th = ConcentrationTheory({"semantic": {"m": 0.0, "theta": 0.54, "eps_g": 0.002},
+                              "positional": {"m": 0.26, "theta": 0.0, "eps_g": 0.0034}}, 0.0018)
+    res = concentration.make(conc_frame, tmp_path, theory=th)
+    _check_files(res, tmp_path, "concentration")
+    a = res.arrays
+    for init in INITS:
+        runs = conc_frame[conc_frame["init"] == init].sort_values(["d", "seed"])
+        np.testing.assert_allclose(a[f"m_over_sigma2_{init}"], runs["m"] / 0.25)
+        np.testing.assert_allclose(a[f"theta_{init}"], runs["theta"])
+        np.testing.assert_allclose(a[f"d_{init}"], [10, 20, 40])
+        np.testing.assert_allclose(a[f"eps_g_mean_{init}"],
+                                   runs.groupby("d")["eps_g"].mean().to_numpy())
+    assert a["theory_m_over_sigma2_positional"] == pytest.approx(1.04)
+    assert a["theory_eps_g_lin"] == 0.0018
