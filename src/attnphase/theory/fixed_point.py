@@ -17,12 +17,12 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .channel import check_A, loss, teacher_diag
+from .channel import DEFAULT_A, check_A, loss, teacher_diag
 from .prox import ProxResult, prox_global, refine
 from .quadrature import Rule, gauss_hermite
 
 BRANCHES = ("semantic", "positional", "trivial")
-DEFAULT_QUAD = 10
+DEFAULT_QUAD = 8
 
 
 @dataclass
@@ -45,6 +45,7 @@ class TheoryPoint:
     residual: float
     th: dict[str, float] = field(default_factory=dict)
     quad: int = DEFAULT_QUAD
+    A: tuple[tuple[float, float], tuple[float, float]] = DEFAULT_A
     _prox: tuple | None = field(default=None, repr=False, compare=False)
 
     def row(self) -> dict[str, float | str | bool | int]:
@@ -170,7 +171,7 @@ def solve(alpha: float, omega: float = 0.3, sigma: float = 0.5, lam: float = 0.0
     `init` is a previous TheoryPoint (continuation) or theory values (q_th, m_th, theta_th, V).
     `damping` is the weight of the old state in a plain step (default 0.8 on the positional
     branch, where m otherwise flips sign from step to step, 0.5 elsewhere); `anderson` the Anderson memory
-    (0: plain damped iteration); `quad` the Gauss-Hermite nodes per variable; `n_grid` the
+    (0: plain damped iteration; from a cold start it begins after 20 plain steps); `quad` the Gauss-Hermite nodes per variable; `n_grid` the
     points per side of the prox search grid. Convergence means: relative change below `tol`
     at a step that used the global prox search.
     """
@@ -185,6 +186,7 @@ def solve(alpha: float, omega: float = 0.3, sigma: float = 0.5, lam: float = 0.0
     if isinstance(init, TheoryPoint) and init.quad == quad and init._prox is not None:
         ch.prox, ch._V = init._prox
     x = _start(init, pb)
+    warmup = 0 if isinstance(init, TheoryPoint) else 20  # plain damped steps from cold
     xs: list[np.ndarray] = []
     gs: list[np.ndarray] = []
     residual, it, converged = np.inf, 0, False
@@ -204,13 +206,40 @@ def solve(alpha: float, omega: float = 0.3, sigma: float = 0.5, lam: float = 0.0
                 break
             since_search = research_every  # verify with the global search next round
             continue
-        x = _mix(x, fx, xs, gs, damping, anderson, pb)
+        x = _mix(x, fx, xs, gs, damping, anderson if it > warmup else 0, pb)
     if not converged:  # outputs at the final state, from a global prox there
         hats, _ = ch.conjugates(x, global_search=True)
     eps_g, eps_t, phi = _outputs(x, hats, ch)
     pt = _point(pb, x, hats, eps_g, eps_t, phi, converged, it, residual)
-    pt.quad, pt._prox = quad, (ch.prox, ch._V)
+    pt.quad, pt.A, pt._prox = quad, tuple(map(tuple, pb.A.tolist())), (ch.prox, ch._V)
     return pt
+
+
+def stability(pt: TheoryPoint, n_grid: int = 21) -> float:
+    """Largest real part of the eigenvalues of the undamped map's Jacobian at `pt`.
+
+    The Jacobian is taken without the branch constraints (theta free), so on the positional
+    branch it includes the growth of a small theta. Values above 1 mark an unstable fixed
+    point; the crossing of 1 along alpha is a spinodal.
+    """
+    pb = _Problem(pt.alpha, pt.omega, pt.sigma, pt.lam, check_A(pt.A), "semantic")
+    ch = _Channel(pb, gauss_hermite(pt.quad), n_grid)
+    x0 = np.array([pt.th["q_th"], pt.th["m_th"], pt.th["theta_th"], pt.th["V"]])
+    base = pt._prox
+
+    def F(x: np.ndarray) -> np.ndarray:
+        if base is not None:
+            ch.prox, ch._V = base
+        return _order_params(ch.conjugates(x, global_search=base is None)[0], pb)
+
+    f0 = F(x0)
+    steps = 1e-5 * np.maximum(np.abs(x0), 0.01 * np.array([pb.rho, 1.0, pb.rho, 1.0]))
+    J = np.empty((4, 4))
+    for i in range(4):
+        x = x0.copy()
+        x[i] += steps[i]
+        J[:, i] = (F(x) - f0) / steps[i]
+    return float(np.max(np.linalg.eigvals(J).real))
 
 
 def _constrain(x: np.ndarray, pb: _Problem) -> np.ndarray:
@@ -270,12 +299,34 @@ def _point(pb, x, hats, eps_g, eps_t, phi, converged, it, residual) -> TheoryPoi
 def curve(alphas: Sequence[float], omega: float = 0.3, sigma: float = 0.5, lam: float = 0.01,
           branch: str = "semantic", A: Sequence[Sequence[float]] | None = None,
           **kwargs) -> list[TheoryPoint]:
-    """Solve along `alphas` (in the given order) by continuation.
+    """Solve along `alphas` by continuation; points are returned in the order given.
 
-    Each point starts from the previous one, linearly extrapolated from the last two. A point
-    that did not converge, or that left its branch (semantic with theta ~ 0, positional with
-    m ~ 0), is not used as a start: the next point starts afresh.
+    The semantic branch is followed from the largest alpha down (it is born at large alpha).
+    The theta = 0 equations can have several solutions, so the positional (and trivial)
+    branch is followed both ways and, at each alpha, the solution with the lower eps_t (the
+    lower training loss) is kept. Each point starts from the previous one, linearly
+    extrapolated from the last two; after a point that did not converge or left its branch
+    the next one starts afresh.
     """
+    alphas = [float(a) for a in alphas]
+    order = sorted(range(len(alphas)), key=lambda i: alphas[i])
+    down = _follow([alphas[i] for i in order[::-1]], omega, sigma, lam, branch, A, kwargs)[::-1]
+    best = down
+    if branch != "semantic":
+        up = _follow([alphas[i] for i in order], omega, sigma, lam, branch, A, kwargs)
+        best = [min(u, d, key=_rank) for u, d in zip(up, down)]
+    out: list[TheoryPoint] = [best[0]] * len(alphas)
+    for k, i in enumerate(order):
+        out[i] = best[k]
+    return out
+
+
+def _rank(pt: TheoryPoint) -> tuple[bool, float]:
+    """Sort key: usable points first, then the lower eps_t."""
+    return (not (pt.converged and on_branch(pt)), pt.eps_t)
+
+
+def _follow(alphas: list[float], omega, sigma, lam, branch, A, kwargs) -> list[TheoryPoint]:
     points: list[TheoryPoint] = []
     good: list[TheoryPoint] = []
     for a in alphas:

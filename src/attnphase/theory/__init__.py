@@ -1,0 +1,14 @@
+"""Asymptotic theory (d -> infinity, n = alpha d) of the tied attention model, SPEC section 5.
+
+- `solve`, `curve`: fixed points of the saddle-point equations on the semantic, positional
+  or trivial branch, with public outputs in the normalisation of SPEC section 4.
+- `linear_theory`: the linear positional baseline, `B*` and `eps_g_lin`.
+- `boundary`: alpha_c(omega), alpha_l(omega) and the ends of the branches.
+"""
+
+from .boundary import Boundary, boundary
+from .fixed_point import BRANCHES, TheoryPoint, curve, solve
+from .linear import LinearTheory, linear_theory
+
+__all__ = ["BRANCHES", "Boundary", "LinearTheory", "TheoryPoint", "boundary", "curve",
+           "linear_theory", "solve"]
