@@ -171,7 +171,8 @@ def solve(alpha: float, omega: float = 0.3, sigma: float = 0.5, lam: float = 0.0
     `init` is a previous TheoryPoint (continuation) or theory values (q_th, m_th, theta_th, V).
     `damping` is the weight of the old state in a plain step (default 0.8 on the positional
     branch, where m otherwise flips sign from step to step, 0.5 elsewhere); `anderson` the Anderson memory
-    (0: plain damped iteration; from a cold start it begins after 20 plain steps); `quad` the Gauss-Hermite nodes per variable; `n_grid` the
+    (0: plain damped iteration; from a cold start on the theta = 0 branches it begins after
+    20 plain steps); `quad` the Gauss-Hermite nodes per variable; `n_grid` the
     points per side of the prox search grid. Convergence means: relative change below `tol`
     at a step that used the global prox search.
     """
@@ -186,7 +187,9 @@ def solve(alpha: float, omega: float = 0.3, sigma: float = 0.5, lam: float = 0.0
     if isinstance(init, TheoryPoint) and init.quad == quad and init._prox is not None:
         ch.prox, ch._V = init._prox
     x = _start(init, pb)
-    warmup = 0 if isinstance(init, TheoryPoint) else 20  # plain damped steps from cold
+    # from cold, plain damped steps first on the theta = 0 branches: Anderson's early
+    # extrapolations can land on another of their several solutions
+    warmup = 20 if init is None and branch != "semantic" else 0
     xs: list[np.ndarray] = []
     gs: list[np.ndarray] = []
     residual, it, converged = np.inf, 0, False

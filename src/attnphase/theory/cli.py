@@ -1,0 +1,180 @@
+"""`attnphase theory ...`: curves, boundaries and a plot of the asymptotic theory."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import sys
+
+import numpy as np
+
+from ..errors import InputError
+from ..grids import parse_values
+from ..io import atomic_path
+from .boundary import boundary
+from .fixed_point import BRANCHES, curve
+from .linear import linear_theory
+from .plot import crossing, plot_curves, values
+
+
+def register(subparsers) -> None:
+    """Add the `theory` sub-command (curve, boundary, plot) to an argparse subparsers."""
+    p = subparsers.add_parser("theory", help="asymptotic theory: curves, boundaries, plot")
+    sub = p.add_subparsers(dest="theory_command", required=True)
+
+    c = sub.add_parser("curve", help="fixed points along alpha at one omega")
+    _model_args(c)
+    c.add_argument("--alphas", default="0.05:2:40", help="'a,b,c' or 'start:stop:count'")
+    c.add_argument("--branch", default="all", choices=(*BRANCHES, "all"))
+    _output_args(c)
+    c.set_defaults(func=run_curve)
+
+    b = sub.add_parser("boundary", help="alpha_c, alpha_l and branch ends per omega")
+    b.add_argument("--omegas", required=True, help="'a,b,c' or 'start:stop:count'")
+    b.add_argument("--sigma", type=float, default=0.5, help="std of the semantic parts")
+    b.add_argument("--lam", type=float, default=0.01, help="ridge penalty lambda")
+    b.add_argument("--A", default=None, help="2 x 2 positional matrix, row-major: a,b,c,d")
+    b.add_argument("--alphas-range", default="0.01:2", help="searched alpha range 'a:b'")
+    b.add_argument("--n-alpha", type=int, default=10, help="continuation grid points")
+    b.add_argument("--no-spinodals", dest="spinodals", action="store_false",
+                   help="skip the stability analysis of the branches")
+    b.add_argument("--quad", type=int, default=8, help="Gauss-Hermite nodes per variable")
+    _output_args(b)
+    b.set_defaults(func=run_boundary)
+
+    f = sub.add_parser("plot", help="PNG of eps_g, eps_t, delta_eps_t, theta, m/sigma^2")
+    _model_args(f)
+    f.add_argument("--alphas", default="0.05:2:40", help="'a,b,c' or 'start:stop:count'")
+    f.add_argument("--out", required=True, help="PNG file to write")
+    f.set_defaults(func=run_plot)
+
+
+def _model_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--omega", type=float, default=0.3, help="positional weight, in [0, 1]")
+    p.add_argument("--sigma", type=float, default=0.5, help="std of the semantic parts")
+    p.add_argument("--lam", type=float, default=0.01, help="ridge penalty lambda")
+    p.add_argument("--A", default=None, help="2 x 2 positional matrix, row-major: a,b,c,d")
+    p.add_argument("--quad", type=int, default=8, help="Gauss-Hermite nodes per variable")
+
+
+def _output_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--json", action="store_true", help="print a JSON list")
+    g.add_argument("--csv", metavar="FILE", default=None, help="write a CSV file")
+
+
+def _check(args: argparse.Namespace, omegas: list[float] | None = None) -> list[list[float]] | None:
+    """Validate the model options; return A as a 2 x 2 list (None: the default)."""
+    for om in omegas if omegas is not None else [args.omega]:
+        if not (math.isfinite(om) and 0.0 <= om <= 1.0):
+            raise InputError(f"omega={om}: expected a number in [0, 1]")
+    if not (math.isfinite(args.sigma) and args.sigma > 0):
+        raise InputError(f"--sigma {args.sigma}: expected a finite number > 0")
+    if not (math.isfinite(args.lam) and args.lam >= 0):
+        raise InputError(f"--lam {args.lam}: expected a finite number >= 0")
+    if not 2 <= args.quad <= 30:
+        raise InputError(f"--quad {args.quad}: expected an integer in 2..30")
+    if args.A is None:
+        return None
+    try:
+        flat = [float(v) for v in args.A.split(",")]
+    except ValueError:
+        flat = []
+    A = np.array(flat).reshape(2, 2) if len(flat) == 4 else None
+    if (A is None or not np.all(np.isfinite(A)) or np.any(A < 0)
+            or not np.allclose(A.sum(axis=1), 1.0, atol=1e-9)):
+        raise InputError(f"--A {args.A!r}: expected 4 numbers a,b,c,d >= 0 with a+b = c+d = 1")
+    return A.tolist()
+
+
+def _alphas(spec: str) -> list[float]:
+    alphas = parse_values(spec, "alphas")
+    bad = [a for a in alphas if not a > 0]
+    if bad:
+        raise InputError(f"--alphas {spec!r}: values must be > 0 (got {bad[0]})")
+    return alphas
+
+
+def _emit(rows: list[dict], args: argparse.Namespace) -> None:
+    if args.json:
+        print(json.dumps(rows, indent=1))
+    elif args.csv:
+        with atomic_path(args.csv, suffix=".csv") as tmp, open(tmp, "w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+        print(f"wrote {args.csv} ({len(rows)} rows)")
+    else:
+        keys = list(rows[0])
+        cells = [[_fmt(r[k]) for k in keys] for r in rows]
+        widths = [max(len(k), *(len(c[i]) for c in cells)) for i, k in enumerate(keys)]
+        print("  ".join(k.rjust(w) for k, w in zip(keys, widths, strict=True)))
+        for c in cells:
+            print("  ".join(v.rjust(w) for v, w in zip(c, widths, strict=True)))
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    return str(v)
+
+
+def run_curve(args: argparse.Namespace) -> int:
+    """Handler of `theory curve`."""
+    A = _check(args)
+    alphas = _alphas(args.alphas)
+    branches = BRANCHES if args.branch == "all" else (args.branch,)
+    rows = []
+    for b in branches:
+        pts = curve(alphas, args.omega, args.sigma, args.lam, b, A, quad=args.quad)
+        rows += [p.row() for p in pts]
+    _emit(rows, args)
+    failed = sum(not r["converged"] for r in rows)
+    if failed:
+        print(f"warning: {failed} point(s) did not converge (see 'converged', 'residual')",
+              file=sys.stderr)
+    return 0
+
+
+def run_boundary(args: argparse.Namespace) -> int:
+    """Handler of `theory boundary`."""
+    omegas = parse_values(args.omegas, "omegas")
+    A = _check(args, omegas)
+    parts = args.alphas_range.split(":")
+    try:
+        lo, hi = (float(v) for v in parts)
+    except ValueError:
+        raise InputError(f"--alphas-range {args.alphas_range!r}: expected 'a:b'") from None
+    if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo < hi):
+        raise InputError(f"--alphas-range {args.alphas_range!r}: expected 0 < a < b, finite")
+    if args.n_alpha < 3:
+        raise InputError(f"--n-alpha {args.n_alpha}: expected an integer >= 3")
+    res = boundary(omegas, args.sigma, args.lam, A, (lo, hi), n_alpha=args.n_alpha,
+                   spinodals=args.spinodals, quad=args.quad)
+    _emit([b.row() for b in res], args)
+    return 0
+
+
+def run_plot(args: argparse.Namespace) -> int:
+    """Handler of `theory plot`."""
+    A = _check(args)
+    alphas = sorted(_alphas(args.alphas))
+    if len(alphas) < 2:
+        raise InputError(f"--alphas {args.alphas!r}: the plot needs at least 2 values")
+    if not str(args.out).lower().endswith(".png"):
+        raise InputError(f"--out {args.out!r}: expected a file name ending in .png")
+    sem = curve(alphas, args.omega, args.sigma, args.lam, "semantic", A, quad=args.quad)
+    pos = curve(alphas, args.omega, args.sigma, args.lam, "positional", A, quad=args.quad)
+    lin = linear_theory(args.omega, args.sigma, A).eps_g_lin
+    a = np.array(alphas)
+    delta = values(sem, "eps_t") - values(pos, "eps_t")
+    alpha_c = crossing(a, delta)
+    glob = np.where(delta <= 0, values(sem, "eps_g"), values(pos, "eps_g"))
+    alpha_l = crossing(a, glob - lin, first=True)
+    plot_curves(sem, pos, lin, args.out, alpha_c, alpha_l)
+    print(f"wrote {args.out}")
+    return 0

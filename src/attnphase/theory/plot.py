@@ -1,0 +1,84 @@
+"""Figure of the theory curves against alpha at one omega, in the paper's colours."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..io import atomic_path
+from .fixed_point import TheoryPoint, on_branch
+
+COLOURS = {"semantic": "deeppink", "positional": "royalblue", "linear": "orange",
+           "alpha_l": "crimson", "alpha_c": "forestgreen", "delta": "rebeccapurple"}
+
+
+def values(points: Sequence[TheoryPoint], name: str) -> np.ndarray:
+    return np.array([getattr(p, name) if p.converged and on_branch(p) else np.nan
+                     for p in points])
+
+
+def crossing(alphas: np.ndarray, y: np.ndarray, first: bool = False) -> float | None:
+    """Largest (or `first`: smallest) alpha where y changes sign from + to -, or None.
+
+    Linear interpolation between grid points: for drawing; `boundary` root-brackets.
+    """
+    cells = range(len(alphas) - 1) if first else range(len(alphas) - 2, -1, -1)
+    for i in cells:
+        if y[i] > 0 >= y[i + 1]:
+            return float(alphas[i] + y[i] * (alphas[i + 1] - alphas[i]) / (y[i] - y[i + 1]))
+    return None
+
+
+def plot_curves(sem: Sequence[TheoryPoint], pos: Sequence[TheoryPoint], eps_g_lin: float,
+                out: str | os.PathLike, alpha_c: float | None = None,
+                alpha_l: float | None = None) -> None:
+    """Write a PNG with eps_g, eps_t, delta_eps_t, theta and m/sigma^2 against alpha."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    alpha = np.array([p.alpha for p in sem])
+    sigma2 = sem[0].sigma ** 2
+    fig, axes = plt.subplots(2, 3, figsize=(13, 7.5), layout="constrained")
+    ax = axes.ravel()
+    panels = [("eps_g", r"$\varepsilon_g$"), ("eps_t", r"$\varepsilon_t$"),
+              (None, r"$\Delta\varepsilon_t$"),
+              ("theta", r"$\theta$"), ("m", r"$m / \sigma^2$")]
+    for k, (name, label) in enumerate(panels):
+        a = ax[k]
+        if name is None:
+            delta = values(sem, "eps_t") - values(pos, "eps_t")
+            a.plot(alpha, delta, color=COLOURS["delta"], label=r"$\Delta\varepsilon_t$")
+            a.axhline(0.0, color="grey", lw=0.8)
+            a.set_title("semantic minus positional", fontsize=9)
+        else:
+            scale = sigma2 if name == "m" else 1.0
+            for branch, pts in (("semantic", sem), ("positional", pos)):
+                a.plot(alpha, values(pts, name) / scale, color=COLOURS[branch], label=branch)
+        if name == "eps_g":
+            a.axhline(eps_g_lin, color=COLOURS["linear"], ls="-", label="linear")
+            if alpha_l is not None:
+                a.axvline(alpha_l, color=COLOURS["alpha_l"], ls="--",
+                          label=rf"$\alpha_l = {alpha_l:.3f}$")
+        if alpha_c is not None:
+            a.axvline(alpha_c, color=COLOURS["alpha_c"], ls="--",
+                      label=rf"$\alpha_c = {alpha_c:.3f}$")
+        a.set_xlabel(r"$\alpha = n / d$")
+        a.set_ylabel(label)
+        a.legend(fontsize=8)
+    p = sem[0]
+    ax[5].axis("off")
+    ax[5].text(0.02, 0.95, "\n".join([
+        rf"$\omega = {p.omega:g}$,  $\sigma = {p.sigma:g}$,  $\lambda = {p.lam:g}$",
+        rf"$\alpha_c$ = {'none' if alpha_c is None else f'{alpha_c:.3f}'}",
+        rf"$\alpha_l$ = {'none' if alpha_l is None else f'{alpha_l:.3f}'}",
+        rf"$\varepsilon_g^{{lin}}$ = {eps_g_lin:.5f}",
+        "not converged / off branch: not drawn"]), va="top", fontsize=10,
+        transform=ax[5].transAxes)
+    fig.suptitle("Asymptotic theory (d \u2192 \u221e): semantic and positional branches")
+    with atomic_path(out, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=120, format="png")
+    plt.close(fig)

@@ -1,0 +1,52 @@
+"""Gauss-Hermite rules: exact moments, and the theory's outputs converged in the rule size."""
+
+import numpy as np
+import pytest
+
+from attnphase.theory import solve
+from attnphase.theory.quadrature import gauss_hermite
+
+
+def test_rule_integrates_gaussian_moments():
+    r = gauss_hermite(8, dim=4)
+    x = r.nodes
+    assert r.weights.sum() == pytest.approx(1.0)
+    assert r.weights @ x[:, 0] ** 2 == pytest.approx(1.0, rel=1e-6)
+    assert r.weights @ (x[:, 1] ** 4) == pytest.approx(3.0, rel=1e-6)
+    assert r.weights @ (x[:, 2] ** 2 * x[:, 3] ** 2) == pytest.approx(1.0, rel=1e-6)
+    assert abs(r.weights @ (x[:, 0] * x[:, 3])) < 1e-12
+
+
+def test_pruning_drops_only_negligible_weight():
+    full = gauss_hermite(10, dim=4, prune=0.0)
+    pruned = gauss_hermite(10, dim=4)
+    assert pruned.size < full.size
+    assert 1.0 - full.weights[full.weights >= 1e-12 * full.weights.max()].sum() < 1e-9
+
+
+FIELDS = ("q", "theta", "V", "eps_g", "eps_t")
+
+
+def test_semantic_alpha2_moves_less_than_0p2_percent_when_refined():
+    coarse = solve(2.0, branch="semantic", quad=8)
+    fine = solve(2.0, branch="semantic", quad=10)
+    assert coarse.converged and fine.converged
+    for f in FIELDS:
+        assert getattr(coarse, f) == pytest.approx(getattr(fine, f), rel=2e-3), f
+
+
+@pytest.mark.slow
+def test_convergence_study_both_branches():
+    """8 -> 12 nodes per variable. The positional branch's eps_t is converged; its q, m, V
+    move by up to ~2% (the global prox jumps between basins across the nodes: see
+    docs/theory.md), so they get the wider tolerance."""
+    for branch, alpha, tight in (("semantic", 1.5, FIELDS), ("positional", 1.0, ("eps_t",))):
+        a = solve(alpha, branch=branch, quad=8)
+        b = solve(alpha, branch=branch, quad=12)
+        for f in ("q", "m", "theta", "V", "eps_g", "eps_t"):
+            ref = getattr(b, f)
+            if abs(ref) < 1e-6:
+                continue
+            tol = 3e-3 if f in tight else 3e-2
+            assert getattr(a, f) == pytest.approx(ref, rel=tol), (branch, f)
+    assert np.isfinite(a.residual)
