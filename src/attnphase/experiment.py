@@ -39,6 +39,7 @@ class TrainResult:
     m: Any
     theta: Any
     q: Any
+    q_star: Any
     eps_g_lin: float
     grad_norm: float
     converged: bool

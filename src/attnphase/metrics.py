@@ -18,11 +18,14 @@ from .teacher import Teacher, attention
 
 @dataclass
 class Overlaps:
-    """m = p_1^T Q / sqrt(d) (= 1_d^T Q / d for L = 2), theta = Q*^T Q / d, q = Q^T Q / d."""
+    """m = p_1^T Q / sqrt(d) (= 1_d^T Q / d for L = 2), theta = Q*^T Q / d, q = Q^T Q / d,
+    and the teacher's own q_star = Q*^T Q* / d (1 on average; its seed-to-seed spread,
+    about sqrt(2/d), drives most of the spread of theta and eps_g at finite d)."""
 
     m: np.ndarray  # (r,)
     theta: np.ndarray  # (r*, r)
     q: np.ndarray  # (r, r)
+    q_star: np.ndarray  # (r*, r*)
 
     def public(self) -> dict[str, float | list]:
         """Scalars (absolute values) for rank one, nested lists otherwise."""
@@ -31,14 +34,17 @@ class Overlaps:
                 "m": abs(float(self.m[0])),
                 "theta": abs(float(self.theta[0, 0])),
                 "q": float(self.q[0, 0]),
+                "q_star": float(self.q_star[0, 0]),
             }
-        return {"m": self.m.tolist(), "theta": self.theta.tolist(), "q": self.q.tolist()}
+        return {"m": self.m.tolist(), "theta": self.theta.tolist(), "q": self.q.tolist(),
+                "q_star": self.q_star.tolist()}
 
 
 def overlaps(Q: np.ndarray, Q_star: np.ndarray, P: np.ndarray) -> Overlaps:
     """Summary statistics of one student's weights Q (d x r)."""
     d = Q.shape[0]
-    return Overlaps(m=P[0] @ Q / math.sqrt(d), theta=Q_star.T @ Q / d, q=Q.T @ Q / d)
+    return Overlaps(m=P[0] @ Q / math.sqrt(d), theta=Q_star.T @ Q / d, q=Q.T @ Q / d,
+                    q_star=Q_star.T @ Q_star / d)
 
 
 def test_errors(
