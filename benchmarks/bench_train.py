@@ -50,8 +50,9 @@ def main() -> None:
     p.add_argument("--init", default="semantic")
     p.add_argument("--gd-steps", type=int, default=5000)
     p.add_argument("--repeats", type=int, default=5, help="repeats of the fast timings")
+    p.add_argument("--threads", type=int, default=1, help="torch threads (the CLI uses 1)")
     args = p.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     cfg = Config(d=args.d, alpha=args.alpha, init=args.init)
 
     gen = min(timed(generate, cfg.replace(alpha=2.2))[1] for _ in range(args.repeats))

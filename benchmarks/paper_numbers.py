@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
+import torch
 
 from attnphase.config import Config
 from attnphase.experiment import train_many
@@ -32,6 +33,7 @@ def main() -> None:
     p.add_argument("--d", type=int, default=1000)
     p.add_argument("--test-samples", type=int, default=50000)
     args = p.parse_args()
+    torch.set_num_threads(1)
     base = Config(d=args.d, test_samples=args.test_samples)
     cfgs = [base.replace(seed=s, init=i, alpha=a)
             for s in range(args.seeds) for i, a in (("semantic", 2.0), ("positional", 1.0))]

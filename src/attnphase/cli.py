@@ -10,6 +10,7 @@ import argparse
 import importlib
 import importlib.util
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -131,9 +132,22 @@ def _config_and_data(args: argparse.Namespace):
     return cfg, ds
 
 
+def use_threads() -> None:
+    """One torch thread unless OMP_NUM_THREADS says otherwise.
+
+    The problems here are small and memory-bound: on a shared 2-core machine a second
+    thread that has to wait for a busy core makes each step up to ten times slower.
+    """
+    import torch
+
+    if "OMP_NUM_THREADS" not in os.environ:
+        torch.set_num_threads(1)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from .experiment import train
 
+    use_threads()
     cfg, ds = _config_and_data(args)
     res = train(cfg, data=ds, progress=True)
     if args.json:
@@ -148,6 +162,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_linear(args: argparse.Namespace) -> int:
     from .experiment import linear
 
+    use_threads()
     cfg, ds = _config_and_data(args)
     res = linear(cfg, data=ds)
     if args.json:
@@ -163,6 +178,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from .experiment import train_many
     from .grids import parse_values
 
+    use_threads()
     cfg, ds = _config_and_data(args)
     alphas = parse_values(args.alphas, "alphas")
     inits = ("semantic", "positional")
@@ -202,7 +218,8 @@ def _table(rows: list[dict], cols: list[str]) -> None:
 
 # ------------------------------------------------------------------------------ parser
 def parser() -> argparse.ArgumentParser:
-    p = Parser(prog="attnphase", description=__doc__.splitlines()[0])
+    p = Parser(prog="attnphase", description="Positional vs semantic learning in a solvable "
+               "model of dot-product attention: data, students, theory, sweeps, figures.")
     p.add_argument("--version", action="version", version=f"attnphase {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
 
