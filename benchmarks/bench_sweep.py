@@ -56,13 +56,15 @@ def main() -> None:
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--test-samples", type=int, default=50000)
     p.add_argument("--workers", type=int, default=2, help="0: in-process")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (then use --workers 0)")
     p.add_argument("--gd-runs", type=int, default=2, help="runs of the GD reference")
     p.add_argument("--json", help="also write the numbers to this JSON file")
     args = p.parse_args()
 
     load_before = os.getloadavg()
     spec = {"name": "bench-fig2",
-            "base": {"d": args.d, "omega": 0.3, "test_samples": args.test_samples},
+            "base": {"d": args.d, "omega": 0.3, "test_samples": args.test_samples,
+                     "device": args.device},
             "grid": {"alpha": np.linspace(0.01, 2, args.alphas).round(6).tolist(),
                      "init": ["semantic", "positional"], "seed": list(range(args.seeds))}}
     with tempfile.TemporaryDirectory() as tmp:
@@ -89,13 +91,14 @@ def main() -> None:
                    "gd_eps_t": res.eps_t, "lbfgs_eps_t": ref.eps_t,
                    "gd_grad_norm": res.grad_norm})
 
-    out = {"d": args.d, "runs": summary.ran, "workers": args.workers,
+    out = {"d": args.d, "runs": summary.ran, "workers": args.workers, "device": args.device,
            "peak_rss_mib": watch.peak / 2**20,
            "sweep_wall_s": summary.wall_s, "runs_per_s": summary.ran / summary.wall_s,
            "per_run_s": per_run, "ok": summary.ok, "not_converged": summary.not_converged,
            "failed": summary.failed, "gd": gd, "cpus": os.cpu_count(),
            "load_before": load_before, "load_after": os.getloadavg()}
     print(f"\nFig. 2 grid, d = {args.d}: {summary.ran} runs, workers = {args.workers}, "
+          f"device {args.device}, "
           f"{os.cpu_count()} CPUs, load average before/after {load_before[0]:.1f}/"
           f"{out['load_after'][0]:.1f}")
     print(f"sweep (L-BFGS): {summary.wall_s:.1f} s, {out['runs_per_s']:.2f} runs/s, "

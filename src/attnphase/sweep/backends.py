@@ -11,7 +11,7 @@ import concurrent.futures as cf
 import multiprocessing as mp
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 
@@ -20,6 +20,20 @@ from .work import Row, run_group
 
 Unit = list[dict[str, Any]]
 OnRows = Callable[[list[Row]], None]
+
+
+class Backend(Protocol):
+    """What `run_sweep` needs from a backend."""
+
+    parallelism: int  # units that can run at once
+
+    def run(self, units: list[Unit], on_rows: OnRows) -> int:
+        """Run every unit, pass each unit's rows to `on_rows`; return the units lost."""
+        ...
+
+    def close(self) -> None:
+        """Release workers and connections."""
+        ...
 
 
 class InProcess:
@@ -124,7 +138,7 @@ def check_backend(workers: int = 0, scheduler: str | None = None) -> None:
         raise InputError("--workers and --scheduler: give one of them, not both")
 
 
-def make_backend(workers: int = 0, scheduler: str | None = None) -> InProcess | Pool | Dask:
+def make_backend(workers: int = 0, scheduler: str | None = None) -> Backend:
     """The backend that the options name: in-process (0 workers), a pool, or Dask."""
     check_backend(workers, scheduler)
     if scheduler:
