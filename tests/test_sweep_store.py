@@ -11,6 +11,7 @@ import sys
 import time
 
 import pandas as pd
+import psutil
 import pytest
 import yaml
 
@@ -63,25 +64,29 @@ def test_rows_have_every_column_and_rerun_skips(tmp_path):
     assert other.ran == 8 and len(results_frame(db, name="other")) == 8
 
 
-def interrupt(cfg, db, sig, rows):
-    """Start the sweep in a subprocess, send `sig` once `rows` rows exist; rows stored then."""
+def interrupt(cfg, db, sig, rows, workers=0):
+    """Start the sweep in a subprocess, send `sig` once `rows` rows exist; rows stored then,
+    and the processes that the sweep had started."""
     code = (f"from attnphase.sweep import run_sweep; run_sweep({str(cfg)!r}, db={str(db)!r}, "
-            "progress=False)")
+            f"workers={workers}, progress=False)")
     proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.DEVNULL)
     deadline = time.time() + 60
     while count(db, "k")[0] < rows and proc.poll() is None and time.time() < deadline:
         time.sleep(0.02)
+    children = psutil.Process(proc.pid).children(recursive=True)
     proc.send_signal(sig)
     assert proc.wait() != 0, "the sweep should have been stopped part way"
-    return count(db, "k")[0]
+    return count(db, "k")[0], children
 
 
 def test_resume_after_ctrl_c_and_kill_9(tmp_path):
     db, cfg = tmp_path / "k.sqlite", tmp_path / "k.yaml"
     cfg.write_text(yaml.safe_dump(spec(name="k", seeds=range(30))))
-    assert 4 <= interrupt(cfg, db, signal.SIGINT, 4) < 120
-    done = interrupt(cfg, db, signal.SIGKILL, 12)
-    assert 12 <= done < 120
+    assert 4 <= interrupt(cfg, db, signal.SIGINT, 4)[0] < 120
+    done, children = interrupt(cfg, db, signal.SIGKILL, 12, workers=2)
+    assert 12 <= done < 120 and len(children) >= 3  # forkserver, 2 workers (resource tracker)
+    alive = psutil.wait_procs(children, timeout=15)[1]
+    assert not alive, "pool processes outlived the killed sweep"
     resumed = run_sweep(cfg, db=db, progress=False)
     assert resumed.skipped == done and resumed.ran == 120 - done
     assert count(db, "k") == (120, 120)

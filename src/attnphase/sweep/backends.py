@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing as mp
+import os
 import sys
+import threading
+import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -50,8 +53,21 @@ class InProcess:
         pass
 
 
-def _init_worker() -> None:
+def _init_worker(parent: int) -> None:
+    """One torch thread; exit when the sweep process is gone (say, after kill -9)."""
     torch.set_num_threads(1)
+    threading.Thread(target=_exit_without, args=(parent,), daemon=True).start()
+
+
+def _exit_without(parent: int, every: float = 2.0) -> None:
+    while True:
+        time.sleep(every)
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:  # the pid exists (owned by someone else): keep going
+            pass
 
 
 class Pool:
@@ -68,7 +84,8 @@ class Pool:
             ctx.set_forkserver_preload([__name__])
         else:
             ctx = mp.get_context("spawn")
-        return cf.ProcessPoolExecutor(self.parallelism, ctx, initializer=_init_worker)
+        return cf.ProcessPoolExecutor(self.parallelism, ctx, initializer=_init_worker,
+                                      initargs=(os.getpid(),))
 
     def run(self, units: list[Unit], on_rows: OnRows) -> int:
         todo = dict(enumerate(units))
