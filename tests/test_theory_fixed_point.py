@@ -36,7 +36,7 @@ def test_eps_t_equals_training_loss_at_the_fixed_point(sem2):
     """-Phi = alpha E[sigma^2 ||S(hp) - T||^2] / 2 + lam q / 2: the training loss R(Q) / d."""
     p = sem2
     pb = _Problem(p.alpha, p.omega, p.sigma, p.lam, check_A(None), "semantic")
-    ch = _Channel(pb, gauss_hermite(p.quad), 21)
+    ch = _Channel(pb, gauss_hermite(p.quad), 15)
     x = np.array([p.th[k] for k in ("q_th", "m_th", "theta_th", "V")])
     ch.conjugates(x, global_search=True)
     w, T, _ = ch.inputs(x)

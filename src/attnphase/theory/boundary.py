@@ -1,9 +1,9 @@
 """Phase boundaries: alpha_c(omega), alpha_l(omega) and the spinodal ends of the branches.
 
-Per omega: both branches by continuation on a grid of alpha (semantic from the top down,
-positional from the bottom up); sign changes of `eps_t(semantic) - eps_t(positional)` and of
-`eps_g(global minimiser) - eps_g_lin` bracket the roots, which brentq then locates, solving
-the fixed point at each trial alpha warm-started from the bracketing grid points.
+Per omega: both branches by continuation on a grid of alpha (see `curve`); sign changes of
+`eps_t(semantic) - eps_t(positional)` and of `eps_g(global minimiser) - eps_g_lin` bracket the
+roots, which regula falsi (Illinois) then locates, solving the fixed point at each trial
+alpha warm-started from the nearer grid point.
 A spinodal is where a branch's fixed point turns unstable (Jacobian eigenvalue crossing 1)
 or where its continuation fails; None where neither happens in the searched range.
 """
@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import brentq
 
 from .fixed_point import TheoryPoint, curve, on_branch, solve, stability
 from .linear import linear_theory
@@ -35,16 +34,35 @@ class Boundary:
         return dict(self.__dict__)
 
 
+def _root(f, a: float, b: float, fa: float, fb: float, xtol: float = 1e-3,
+          max_eval: int = 12) -> float:
+    """Root of f in [a, b] with f(a) > 0 >= f(b), by the Illinois (regula falsi) method.
+
+    The end values come from the grid (not recomputed); the bracket always holds the root.
+    """
+    side = 0
+    for _ in range(max_eval):
+        c = b - fb * (b - a) / (fb - fa)
+        if b - a < xtol:
+            return c
+        fc = f(c)
+        if fc > 0:
+            a, fa = c, fc
+            if side == -1:
+                fb /= 2.0
+            side = -1
+        else:
+            b, fb = c, fc
+            if side == 1:
+                fa /= 2.0
+            side = 1
+        if abs(fc) < 1e-12 or min(c - a, b - c) < xtol / 2:
+            return c
+    return b - fb * (b - a) / (fb - fa)
+
+
 def _ok(pt: TheoryPoint) -> bool:
     return pt.converged and on_branch(pt)
-
-
-def _crossing(x: np.ndarray, y: np.ndarray) -> float | None:
-    """Linear interpolation of the first upward crossing of y = 1 (None if none)."""
-    for i in range(len(x) - 1):
-        if y[i] < 1.0 <= y[i + 1]:
-            return float(x[i] + (1.0 - y[i]) * (x[i + 1] - x[i]) / (y[i + 1] - y[i]))
-    return None
 
 
 class _Branches:
@@ -76,7 +94,7 @@ def _alpha_c(br: _Branches) -> tuple[float | None, int]:
         if lo > 0 >= hi:
             def delta(x: float, i: int = i) -> float:
                 return br.at(x, "semantic", i).eps_t - br.at(x, "positional", i).eps_t
-            return brentq(delta, a[i], a[i + 1], xtol=1e-3), i
+            return _root(delta, a[i], a[i + 1], lo, hi), i
     return None, -1
 
 
@@ -97,47 +115,47 @@ def _alpha_l(br: _Branches, alpha_c: float | None, lin: float) -> float | None:
         if g0.branch == g1.branch:
             def gap(x: float, i: int = i, b: str = g0.branch) -> float:
                 return br.at(x, b, i).eps_g - lin
-            return brentq(gap, a[i], a[i + 1], xtol=1e-3)
+            return _root(gap, a[i], a[i + 1], g0.eps_g - lin, g1.eps_g - lin)
         # the global minimiser switches branch inside the cell, at alpha_c
         ac = alpha_c if alpha_c is not None and a[i] <= alpha_c <= a[i + 1] else None
         if ac is None:
             continue
-        if br.at(ac, g0.branch, i).eps_g <= lin:
-            return brentq(lambda x, i=i: br.at(x, g0.branch, i).eps_g - lin, a[i], ac,
-                          xtol=1e-3)
-        if br.at(ac, g1.branch, i).eps_g > lin:
-            return brentq(lambda x, i=i: br.at(x, g1.branch, i).eps_g - lin, ac, a[i + 1],
-                          xtol=1e-3)
+        def on(b: str, i: int = i):
+            return lambda x: br.at(x, b, i).eps_g - lin
+
+        below = on(g0.branch)(ac)
+        if below <= 0:
+            return _root(on(g0.branch), a[i], ac, g0.eps_g - lin, below)
+        above = on(g1.branch)(ac)
+        if above > 0:
+            return _root(on(g1.branch), ac, a[i + 1], above, g1.eps_g - lin)
         return ac  # eps_g jumps across eps_g_lin at the transition
     return None
 
 
+def _end(alphas: np.ndarray, pts: list[TheoryPoint]) -> float | None:
+    """Walking along `pts` from the first, where the branch stops existing or being stable.
+
+    None if it lasts to the end of the range (or is unusable from the start). Between the
+    last good point and the first bad one the eigenvalue crossing 1 is interpolated.
+    """
+    prev = None
+    for a, p in zip(alphas, pts, strict=True):
+        stab = stability(p) if _ok(p) else np.inf
+        if stab >= 1.0:
+            if prev is None:
+                return None
+            a0, s0 = prev
+            if np.isfinite(stab):
+                return float(a0 + (1.0 - s0) * (a - a0) / (stab - s0))
+            return float(a0)
+        prev = (a, stab)
+    return None
+
+
 def _ends(br: _Branches) -> tuple[float | None, float | None]:
-    """Spinodals: semantic (lowest alpha where it is stable), positional (highest)."""
-    a = br.alphas
-    sem_ok = np.array([_ok(p) for p in br.sem])
-    sem_stab = np.array([stability(p) if ok else np.inf for p, ok in zip(br.sem, sem_ok)])
-    # walk down from the top while the semantic branch exists and is stable
-    top = len(a) - 1
-    semantic_end = None
-    if sem_ok[top] and sem_stab[top] < 1:
-        k = top
-        while k > 0 and sem_ok[k - 1] and sem_stab[k - 1] < 1:
-            k -= 1
-        if k > 0:  # it ends inside the range
-            semantic_end = _crossing(a[k - 1:k + 1][::-1], np.minimum(sem_stab, 2.0)[k - 1:k + 1][::-1])
-            semantic_end = a[k] if semantic_end is None else semantic_end
-    pos_ok = np.array([_ok(p) for p in br.pos])
-    pos_stab = np.array([stability(p) if ok else np.inf for p, ok in zip(br.pos, pos_ok)])
-    positional_end = None
-    if pos_ok[0] and pos_stab[0] < 1:
-        k = 0
-        while k < len(a) - 1 and pos_ok[k + 1] and pos_stab[k + 1] < 1:
-            k += 1
-        if k < len(a) - 1:
-            positional_end = _crossing(a[k:k + 2], np.minimum(pos_stab, 2.0)[k:k + 2])
-            positional_end = a[k] if positional_end is None else positional_end
-    return semantic_end, positional_end
+    """Spinodals: the semantic branch's lower end, the positional branch's upper end."""
+    return (_end(br.alphas[::-1], br.sem[::-1]), _end(br.alphas, br.pos))
 
 
 def boundary(omegas: Sequence[float], sigma: float = 0.5, lam: float = 0.01,

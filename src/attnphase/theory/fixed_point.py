@@ -165,15 +165,15 @@ def solve(alpha: float, omega: float = 0.3, sigma: float = 0.5, lam: float = 0.0
           A: Sequence[Sequence[float]] | None = None, branch: str = "semantic",
           init: TheoryPoint | Sequence[float] | None = None, damping: float | None = None,
           tol: float = 1e-6, max_iter: int = 300, quad: int = DEFAULT_QUAD,
-          anderson: int = 4, research_every: int = 10, n_grid: int = 21) -> TheoryPoint:
+          anderson: int = 4, research_every: int = 10, n_grid: int = 15) -> TheoryPoint:
     """Solve the fixed-point equations at one alpha on one branch.
 
     `init` is a previous TheoryPoint (continuation) or theory values (q_th, m_th, theta_th, V).
     `damping` is the weight of the old state in a plain step (default 0.8 on the positional
-    branch, where m otherwise flips sign from step to step, 0.5 elsewhere); `anderson` the Anderson memory
-    (0: plain damped iteration; from a cold start on the theta = 0 branches it begins after
-    20 plain steps); `quad` the Gauss-Hermite nodes per variable; `n_grid` the
-    points per side of the prox search grid. Convergence means: relative change below `tol`
+    branch, where m otherwise flips sign from step to step, 0.5 elsewhere); `anderson` the
+    Anderson memory (0: plain damped iteration; from a cold start on the theta = 0 branches
+    it begins after 20 plain steps); `quad` the Gauss-Hermite nodes per variable; `n_grid`
+    the points per side of the prox search grid. Convergence means: relative change below `tol`
     at a step that used the global prox search.
     """
     if branch not in BRANCHES:
@@ -218,7 +218,7 @@ def solve(alpha: float, omega: float = 0.3, sigma: float = 0.5, lam: float = 0.0
     return pt
 
 
-def stability(pt: TheoryPoint, n_grid: int = 21) -> float:
+def stability(pt: TheoryPoint, n_grid: int = 15) -> float:
     """Largest real part of the eigenvalues of the undamped map's Jacobian at `pt`.
 
     The Jacobian is taken without the branch constraints (theta free), so on the positional
@@ -317,7 +317,7 @@ def curve(alphas: Sequence[float], omega: float = 0.3, sigma: float = 0.5, lam: 
     best = down
     if branch != "semantic":
         up = _follow([alphas[i] for i in order], omega, sigma, lam, branch, A, kwargs)
-        best = [min(u, d, key=_rank) for u, d in zip(up, down)]
+        best = [min(u, d, key=_rank) for u, d in zip(up, down, strict=True)]
     out: list[TheoryPoint] = [best[0]] * len(alphas)
     for k, i in enumerate(order):
         out[i] = best[k]

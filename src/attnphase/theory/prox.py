@@ -84,16 +84,22 @@ def polish(h, w, T, V: float, sigma: float, max_steps: int = 30, tol: float = 1e
         det = a * d - hxy * hxy
         step = -np.stack([d * g[:, 0] - hxy * g[:, 1], a * g[:, 1] - hxy * g[:, 0]], axis=1)
         step /= det[:, None]
-        trial = ha[None] + _STEPS[:, None, None] * step[None]
-        tval = objective(trial, wa[None], Ta[None], V, sigma)
-        best = np.argmin(tval, axis=0)
-        bval = tval[best, np.arange(active.size)]
-        better = bval < val[active]
-        idx = active[better]
-        h[idx] = trial[best[better], np.nonzero(better)[0]]
-        val[idx] = bval[better]
-        moved = _STEPS[best] * np.max(np.abs(step), axis=1)
-        active = active[better & (moved > tol * (1.0 + np.max(np.abs(ha), axis=1)))]
+        # backtracking: the full step first, shorter ones only where it does not descend
+        newh, newval = ha.copy(), val[active].copy()
+        moved = np.zeros(active.size)
+        todo = np.arange(active.size)
+        for t in _STEPS:
+            trial = ha[todo] + t * step[todo]
+            tval = objective(trial, wa[todo], Ta[todo], V, sigma)
+            ok = tval < newval[todo]
+            done = todo[ok]
+            newh[done], newval[done] = trial[ok], tval[ok]
+            moved[done] = t * np.max(np.abs(step[done]), axis=1)
+            todo = todo[~ok]
+            if todo.size == 0:
+                break
+        h[active], val[active] = newh, newval
+        active = active[moved > tol * (1.0 + np.max(np.abs(ha), axis=1))]
     return h, val
 
 
@@ -110,7 +116,7 @@ def _sector(h: np.ndarray) -> np.ndarray:
     return (4 * (h1 > 0) + 2 * (h2 > 0) + (h1 > h2)).astype(np.int8)
 
 
-def prox_global(w, T, V: float, sigma: float, n_grid: int = 21, chunk: int = 4096) -> ProxResult:
+def prox_global(w, T, V: float, sigma: float, n_grid: int = 15, chunk: int = 4096) -> ProxResult:
     """Global minimiser for every row of w (N, 2), T (N, 2): disc grid, then Newton per sector."""
     unit = _unit_disc(n_grid)
     radius = np.sqrt(V * loss(w, T, sigma)) * (1.0 + 1e-6) + 1e-12

@@ -22,12 +22,12 @@ class Rule:
 
 
 @lru_cache(maxsize=16)
-def gauss_hermite(n: int, dim: int = 4, prune: float = 1e-12) -> Rule:
+def gauss_hermite(n: int, dim: int = 4, prune: float = 1e-8) -> Rule:
     """Tensor-product Gauss-Hermite rule with `n` nodes per variable.
 
     Nodes whose product weight is below `prune` (relative to the largest) are dropped and
-    the remaining weights renormalised: in 4 dimensions this removes most corner nodes at a
-    cost far below the rule's own error.
+    the remaining weights renormalised: in 4 dimensions this removes a fifth (n = 8) to a half
+    (n = 16) of the nodes, dropping a total weight below 1e-7, far below the rule's own error.
     """
     if n < 1 or dim < 1:
         raise ValueError(f"gauss_hermite: n={n}, dim={dim}: both must be >= 1")

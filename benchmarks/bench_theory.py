@@ -1,0 +1,94 @@
+"""Benchmark of the asymptotic theory: speed and accuracy against SPEC section 5.
+
+1. omega = 0.3, 40 alpha in [0.05, 2], both branches (target <= 30 s on the 2-core box);
+   the alpha = 2 semantic values against the SPEC reference; alpha_c from the curves.
+2. alpha_c(omega), alpha_l(omega) at 10 omega values (target <= 3 min), against the
+   published alpha_c line.
+Wall and CPU seconds are both printed: on a shared machine CPU time is the steadier number.
+Prints Markdown tables.
+
+    .venv/bin/python benchmarks/bench_theory.py                # both parts
+    .venv/bin/python benchmarks/bench_theory.py --part curve   # the curve part only
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import numpy as np
+
+from attnphase.theory import boundary, curve, linear_theory
+from attnphase.theory.plot import crossing, values
+
+PUBLISHED = {0.0: 0.548, 0.1: 0.707, 0.15: 0.818, 0.2: 0.928, 0.25: 1.06, 0.3: 1.241,
+             0.35: 1.454, 0.4: 1.751, 0.425: 1.939}
+REFERENCE = {"q_th": 0.1148, "theta_th": 0.1581, "eps_g": 0.001405, "eps_t": 0.003591}
+
+
+class Clock:
+    """Wall and CPU seconds of a block."""
+
+    def __enter__(self) -> Clock:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.wall = time.perf_counter() - self.wall
+        self.cpu = time.process_time() - self.cpu
+
+
+def bench_curve(quad: int) -> None:
+    alphas = np.linspace(0.05, 2.0, 40)
+    with Clock() as c:
+        sem = curve(alphas, 0.3, 0.5, 0.01, "semantic", quad=quad)
+        pos = curve(alphas, 0.3, 0.5, 0.01, "positional", quad=quad)
+    conv = sum(p.converged for p in sem + pos)
+    print(f"## curve: omega 0.3, 40 alpha in [0.05, 2], both branches (quad {quad})\n")
+    print(f"wall {c.wall:.1f} s, CPU {c.cpu:.1f} s, converged {conv}/80, "
+          f"iterations {sum(p.iterations for p in sem + pos)}, load {os.getloadavg()[0]:.1f}\n")
+    top = sem[-1]
+    got = {"q_th": top.th["q_th"], "theta_th": top.th["theta_th"], "eps_g": top.eps_g,
+           "eps_t": top.eps_t}
+    print("| alpha = 2, semantic | SPEC | here | rel. diff |\n| --- | --- | --- | --- |")
+    for k, ref in REFERENCE.items():
+        print(f"| {k} | {ref} | {got[k]:.6g} | {got[k] / ref - 1:+.2%} |")
+    delta = values(sem, "eps_t") - values(pos, "eps_t")
+    print(f"\nalpha_c from the curve (linear interpolation): {crossing(alphas, delta):.4f}\n")
+
+
+def bench_boundary(omegas: list[float], quad: int) -> None:
+    print(f"## boundary: {len(omegas)} omega values (quad {quad})\n")
+    print("| omega | alpha_c | published | rel. diff | alpha_l | eps_g_lin | wall s | CPU s |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    total = Clock().__enter__()
+    for om in omegas:
+        with Clock() as c:
+            (b,) = boundary([om], 0.5, 0.01, spinodals=False, quad=quad)
+        pub = PUBLISHED.get(om)
+        diff = "" if pub is None or b.alpha_c is None else f"{b.alpha_c / pub - 1:+.1%}"
+        ac = "none" if b.alpha_c is None else f"{b.alpha_c:.4f}"
+        al = "none" if b.alpha_l is None else f"{b.alpha_l:.4f}"
+        print(f"| {om} | {ac} | {pub if pub is not None else ''} | {diff} | {al} | "
+              f"{b.eps_g_lin:.6f} | {c.wall:.1f} | {c.cpu:.1f} |", flush=True)
+    total.__exit__()
+    print(f"\ntotal wall {total.wall:.1f} s, CPU {total.cpu:.1f} s, "
+          f"load {os.getloadavg()[0]:.1f}\n")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--part", choices=("curve", "boundary", "all"), default="all")
+    ap.add_argument("--quad", type=int, default=8, help="Gauss-Hermite nodes per variable")
+    ap.add_argument("--omegas", default="0,0.05,0.1,0.15,0.2,0.25,0.3,0.35,0.4,0.425")
+    args = ap.parse_args()
+    linear_theory(0.3, 0.5)  # warm the caches outside the clocks
+    if args.part in ("curve", "all"):
+        bench_curve(args.quad)
+    if args.part in ("boundary", "all"):
+        bench_boundary([float(v) for v in args.omegas.split(",")], args.quad)
+
+
+if __name__ == "__main__":
+    main()

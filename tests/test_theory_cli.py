@@ -1,0 +1,71 @@
+"""The `theory` sub-commands, through a parser built as the main CLI builds it."""
+
+import argparse
+import json
+
+import pytest
+
+from attnphase.errors import InputError
+from attnphase.theory.cli import register
+
+
+def run(argv: list[str]) -> int:
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers()
+    register(sub)
+    args = p.parse_args(argv)
+    return args.func(args)
+
+
+def test_curve_json(capsys):
+    assert run(["theory", "curve", "--alphas", "2", "--branch", "semantic", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 1
+    r = rows[0]
+    for key in ("alpha", "branch", "q", "m", "theta", "V", "eps_g", "eps_t", "converged"):
+        assert key in r
+    assert r["branch"] == "semantic" and r["converged"] is True
+    assert r["eps_g"] == pytest.approx(0.001405, rel=3e-3)
+
+
+def test_curve_csv_and_table(tmp_path, capsys):
+    out = tmp_path / "c.csv"
+    assert run(["theory", "curve", "--alphas", "1.9,2", "--branch", "trivial",
+                "--csv", str(out)]) == 0
+    lines = out.read_text().splitlines()
+    assert lines[0].startswith("alpha,omega,sigma,lam,branch,q,m,theta,V,eps_g,eps_t")
+    assert len(lines) == 3
+    capsys.readouterr()
+    assert run(["theory", "curve", "--alphas", "2", "--branch", "trivial"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert "eps_g" in table[0] and "trivial" in table[1]
+
+
+def test_boundary_json(capsys):
+    assert run(["theory", "boundary", "--omegas", "0.3", "--alphas-range", "1.1:1.4",
+                "--n-alpha", "3", "--no-spinodals", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert set(row) >= {"omega", "alpha_c", "alpha_l", "semantic_end", "positional_end"}
+    assert 1.2 <= row["alpha_c"] <= 1.3
+    assert row["alpha_l"] is None  # alpha_l ~ 1.49 lies outside 1.1:1.4
+
+
+def test_plot_writes_png(tmp_path):
+    out = tmp_path / "theory.png"
+    assert run(["theory", "plot", "--alphas", "1.0,1.5,2.0", "--out", str(out)]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("argv, word", [
+    (["theory", "curve", "--omega", "1.5"], "omega"),
+    (["theory", "curve", "--sigma", "0"], "sigma"),
+    (["theory", "curve", "--lam", "-1"], "lam"),
+    (["theory", "curve", "--alphas", "0,1"], "alphas"),
+    (["theory", "curve", "--alphas", "1,nan"], "alphas"),
+    (["theory", "curve", "--A", "0.5,0.6,0.4,0.6"], "A"),
+    (["theory", "boundary", "--omegas", "0.3", "--alphas-range", "2:1"], "alphas-range"),
+    (["theory", "plot", "--out", "x.pdf"], "out"),
+])
+def test_bad_input_raises_input_error(argv, word):
+    with pytest.raises(InputError, match=word):
+        run(argv)
