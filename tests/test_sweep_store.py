@@ -20,6 +20,7 @@ from attnphase.errors import InputError
 from attnphase.sweep import export, load_spec, results_frame, run_sweep
 from attnphase.sweep import work as sweep_work
 from attnphase.sweep.cli import register
+from attnphase.sweep.store import COLUMNS
 
 SMALL = {"d": 30, "test_samples": 500}
 
@@ -50,10 +51,10 @@ def test_rows_have_every_column_and_rerun_skips(tmp_path):
     for col in ("name", "alpha", "omega", "sigma", "lam", "d", "L", "rank", "init", "solver",
                 "seed", "eps_g", "eps_t", "m", "theta", "q", "eps_g_lin", "converged", "status",
                 "wall_s", "config_hash", "grad_norm", "steps", "n", "version", "git_commit",
-                "config"):
+                "config", "q_star"):
         assert col in df.columns
     assert len(df) == 8 and (df.status == "ok").all() and df.converged.all()
-    assert df.m.dtype == "float64" and (df.eps_g_lin > 0).all()
+    assert df.m.dtype == "float64" and (df.eps_g_lin > 0).all() and (df.q_star > 0).all()
     assert json.loads(df.config[0])["d"] == 30
     assert sqlite3.connect(db).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     again = run_sweep(spec(), db=db, progress=False)
@@ -214,3 +215,12 @@ def test_a_store_error_is_not_a_run_failure():
     cfgs = [c.to_dict() for c in load_spec(spec(seeds=(0,))).configs]
     with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
         sweep_work.run_group(cfgs, on_row=sink)
+
+
+def test_a_store_from_before_a_new_column_is_upgraded(tmp_path):
+    db = tmp_path / "old.sqlite"
+    old = [c for c in COLUMNS if c != "q_star"]
+    with sqlite3.connect(db) as con:
+        con.execute(f"CREATE TABLE runs ({', '.join(old)}, PRIMARY KEY (name, config_hash))")
+    assert run_sweep(spec(seeds=(0,)), db=db, progress=False).ok == 4
+    assert results_frame(db).q_star.notna().all()

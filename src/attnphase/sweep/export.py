@@ -15,13 +15,13 @@ from .store import Store
 def results_frame(db: str | Path, name: str | None = None) -> pd.DataFrame:
     """Every stored run (of sweep `name`, or of all sweeps), one row each, in finishing order.
 
-    `m`, `theta`, `q` are floats where all runs are rank one, else JSON text (for every row);
-    `converged` is a nullable boolean (missing for runs that raised); `config` is JSON.
+    `m`, `theta`, `q`, `q_star` are floats where all runs are rank one, else JSON text (every
+    row); `converged` is a nullable boolean (missing for runs that raised); `config` is JSON.
     """
     with Store(db, create=False) as store:
         cols, rows = store.query(name)
     df = pd.DataFrame.from_records(rows, columns=cols)
-    for c in ("m", "theta", "q"):
+    for c in ("m", "theta", "q", "q_star"):
         if df[c].map(lambda v: v is None or isinstance(v, float | int)).all():
             df[c] = df[c].astype("float64")
         else:  # some run has rank > 1: JSON text throughout (json.loads: a float or a matrix)

@@ -16,14 +16,15 @@ from ..errors import InputError
 
 DEFAULT_DB = "results/attnphase.sqlite"
 
-# column -> SQL type; m, theta, q have no type: floats for rank one, JSON text otherwise
+# column -> SQL type; m, theta, q, q_star have no type: floats for rank one, else JSON text
 COLUMNS: dict[str, str] = {
     "name": "TEXT NOT NULL", "config_hash": "TEXT NOT NULL",
     "alpha": "REAL", "n": "INTEGER", "omega": "REAL", "sigma": "REAL", "lam": "REAL",
     "lam_lin": "REAL", "d": "INTEGER", "L": "INTEGER", "rank": "INTEGER",
     "teacher_rank": "INTEGER", "A": "TEXT", "init": "TEXT", "solver": "TEXT", "seed": "INTEGER",
     "test_samples": "INTEGER",
-    "eps_g": "REAL", "eps_t": "REAL", "m": "", "theta": "", "q": "", "eps_g_lin": "REAL",
+    "eps_g": "REAL", "eps_t": "REAL", "m": "", "theta": "", "q": "", "q_star": "",
+    "eps_g_lin": "REAL",
     "grad_norm": "REAL", "converged": "INTEGER", "steps": "INTEGER",
     "status": "TEXT NOT NULL", "wall_s": "REAL", "version": "TEXT", "git_commit": "TEXT",
     "finished_at": "TEXT", "config": "TEXT NOT NULL",
@@ -49,10 +50,18 @@ class Store:
             if create:
                 self.con.execute("PRAGMA journal_mode=WAL")
                 self.con.execute(SCHEMA)
+                self._add_missing_columns()
                 self.con.commit()
             self.con.execute("SELECT count(*) FROM runs").fetchone()
         except sqlite3.DatabaseError as exc:
             raise InputError(f"--db {path}: not a results database ({exc})") from None
+
+    def _add_missing_columns(self) -> None:
+        """Bring a store written by an older version up to COLUMNS (new columns stay empty)."""
+        have = {row[1] for row in self.con.execute("PRAGMA table_info(runs)")}
+        for col, sql_type in COLUMNS.items():
+            if col not in have:
+                self.con.execute(f'ALTER TABLE runs ADD COLUMN "{col}" {sql_type}'.rstrip())
 
     def finished(self, name: str, include_failed: bool = True) -> set[str]:
         """Config hashes of the stored runs of sweep `name` (all, or all but failed ones)."""

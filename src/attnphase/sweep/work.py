@@ -22,7 +22,7 @@ from ..config import Config, from_dict
 from ..experiment import TrainResult, train_many
 
 Row = dict[str, Any]
-METRICS = ("eps_g", "eps_t", "m", "theta", "q", "eps_g_lin", "grad_norm")
+METRICS = ("eps_g", "eps_t", "m", "theta", "q", "q_star", "eps_g_lin", "grad_norm")
 
 
 def run_group(
