@@ -59,6 +59,15 @@ def preactivations(X: torch.Tensor, Q: torch.Tensor) -> torch.Tensor:
     return h.reshape(B, n, L, c, r).permute(0, 3, 1, 2, 4)
 
 
+def pullback(X: torch.Tensor, dh: torch.Tensor) -> torch.Tensor:
+    """The adjoint of `preactivations`: dR/dQ = X^T dR/dh / sqrt(d), shape (B, c, d, r)."""
+    B, n, L, d = X.shape
+    c, r = dh.shape[1], dh.shape[4]
+    G = dh.permute(0, 2, 3, 1, 4).reshape(B, n * L, c * r).to(X.dtype)
+    grad = X.reshape(B, n * L, d).transpose(1, 2) @ G / math.sqrt(d)
+    return grad.double().reshape(B, d, c, r).permute(0, 2, 1, 3)
+
+
 class Risk:
     """R(Q) = sum_mu ||S(Q) X_mu - Y_mu||_F^2 / (2d) + (lam/2) ||Q||_F^2 for a batch of students.
 
@@ -74,16 +83,23 @@ class Risk:
     def d(self) -> int:
         return self.X.shape[-1]
 
+    def _data(self, h: torch.Tensor) -> torch.Tensor:
+        return 0.5 * self.grams.squared_error(attention(h)).sum(-1)
+
+    def _ridge(self, Q: torch.Tensor) -> torch.Tensor:
+        return 0.5 * self.lam * (Q.double() ** 2).sum((-1, -2))
+
     def value(self, Q: torch.Tensor) -> torch.Tensor:
         """R for each student: (B, c), float64."""
-        S = attention(preactivations(self.X, Q))
-        data = 0.5 * self.grams.squared_error(S).sum(-1)
-        return data + 0.5 * self.lam * (Q.double() ** 2).sum((-1, -2))
+        return self._data(preactivations(self.X, Q)) + self._ridge(Q)
 
     def value_and_grad(self, Q: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """R and dR/dQ for each student (autograd through the Gram form: two passes over X)."""
+        """R and dR/dQ for each student: autograd on the small tensors of preactivations,
+        then one explicit pass X^T dR/dh (two passes over X in all)."""
+        Q = Q.detach()
         with torch.enable_grad():
-            Qg = Q.detach().requires_grad_(True)
-            R = self.value(Qg)
-            (grad,) = torch.autograd.grad(R.sum(), Qg)
-        return R.detach(), grad
+            h = preactivations(self.X, Q).requires_grad_(True)
+            data = self._data(h)
+            (dh,) = torch.autograd.grad(data.sum(), h)
+        grad = pullback(self.X, dh) + self.lam[..., None, None] * Q.double()
+        return data.detach() + self._ridge(Q), grad
