@@ -12,7 +12,10 @@ from __future__ import annotations
 import json
 import math
 import sys
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,7 @@ from .errors import InputError
 from .io import atomic_path, write_text_atomic
 
 SWEPT = ("fig2", "fig3", "concentration")
+THEORY_WORKERS = 2  # processes solving the theory while the sweeps run here
 TARGETS = (*SWEPT, "lambda-cv")
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
@@ -63,23 +67,54 @@ def config_path(target: str, quick: bool) -> Path:
 
 def reproduce(name: str, out: str | Path, db: str | Path, quick: bool = False,
               theory: bool = True, workers: int = 0, progress: bool = True) -> list[Path]:
-    """Run what `name` needs and write its figures into `out`; return the files written."""
+    """Run what `name` needs and write its figures into `out`; return the files written.
+
+    The theory's independent solves (branches, boundaries) are spread over worker processes
+    while the sweeps run in this one, with one torch thread.
+    """
+    import torch
+
     from .sweep import load_spec, results_frame, run_sweep
 
+    torch.set_num_threads(1)  # the theory workers take the other cores
     scale = QUICK if quick else PAPER
+    wanted = targets(name)
+    specs = {t: load_spec(config_path(t, quick)) for t in wanted if t in SWEPT}
     files: list[Path] = []
-    for target in targets(name):
-        if target == "lambda-cv":
+    with ProcessPoolExecutor(THEORY_WORKERS, mp_context=get_context("spawn")) as pool:
+        submitted: dict[tuple, Future] = {}
+        theories = {t: _submit_theory(pool, submitted, t, theory_inputs(
+            t, _spec_frame(spec), scale.theory_points)) for t, spec in specs.items() if theory}
+        frames = {}
+        for target, spec in specs.items():  # all simulations first, while the theory runs
+            summary = run_sweep(config_path(target, quick), db=db, workers=workers,
+                                progress=progress)
+            _say(str(summary), progress)
+            frames[target] = results_frame(db, spec.name)
+            files.append(_write_csv(frames[target], Path(out) / f"{target}.csv"))
+        if "lambda-cv" in wanted:
             files += reproduce_cv(scale, Path(out), progress)
-            continue
-        path = config_path(target, quick)
-        spec = load_spec(path)
-        summary = run_sweep(path, db=db, workers=workers, progress=progress)
-        _say(str(summary), progress)
-        frame = results_frame(db, spec.name)
-        files.append(_write_csv(frame, Path(out) / f"{target}.csv"))
-        files += figure(target, frame, Path(out), theory, scale.theory_points)
+        for target, frame in frames.items():
+            if target in theories:
+                _say(f"{target}: theory", progress)
+            th = theories[target]() if target in theories else None
+            files += figure(target, frame, Path(out), th)
     return files
+
+
+def _submit_theory(pool: ProcessPoolExecutor, submitted: dict[tuple, Future], target: str,
+                   inputs: dict[str, Any]) -> Callable[[], Any]:
+    """Submit the theory jobs of a figure, except those already in `submitted`; return a
+    function that waits for them and assembles the figure's theory."""
+    from .figures import theorydata
+
+    futures = []
+    for fn, args in theorydata.jobs(target, inputs):
+        key = (fn.__name__, args)
+        if key not in submitted:
+            submitted[key] = pool.submit(fn, *args)
+        futures.append(submitted[key])
+    return lambda: theorydata.assemble(target, inputs, [f.result() for f in futures])
 
 
 def reproduce_cv(scale: Scale, out: Path, progress: bool = True) -> list[Path]:
@@ -95,44 +130,65 @@ def reproduce_cv(scale: Scale, out: Path, progress: bool = True) -> list[Path]:
     return [json_path, *cv_figure.make(result, out).files]
 
 
-def figure(target: str, frame: pd.DataFrame, out: Path, theory: bool,
-           theory_points: int = PAPER.theory_points) -> list[Path]:
-    """Draw one swept figure from its runs, with the theory unless `theory` is False."""
-    from .figures import concentration, fig2, fig3, theorydata
+def theory_inputs(target: str, frame: pd.DataFrame,
+                  points: int = PAPER.theory_points) -> dict[str, Any]:
+    """What the theory of a figure needs, read from its runs (or configs): a dict of numbers."""
+    from .figures.summary import clean
+
+    df = clean(frame, target) if "eps_t" in frame.columns else frame
+    inputs: dict[str, Any] = {"sigma": _single(df, "sigma", target),
+                              "lam": _single(df, "lam", target)}
+    if target == "fig2":
+        lo, hi = float(df["alpha"].min()), float(df["alpha"].max())
+        inputs.update(omega=_fig2_omega(df), alphas=np.linspace(lo, hi, points).tolist())
+    elif target == "fig3":
+        inputs["omegas"] = sorted(float(o) for o in df["omega"].unique())
+    else:
+        inputs.update(alpha=_single(df, "alpha", target), omega=_single(df, "omega", target))
+    return inputs
+
+
+def figure(target: str, frame: pd.DataFrame, out: Path, th: Any = None) -> list[Path]:
+    """Draw one swept figure from its runs and its theory (None: simulations only)."""
+    from .figures import concentration, fig2, fig3
     from .figures.summary import clean
 
     df = clean(frame, target)
-    sigma, lam = _single(df, "sigma", target), _single(df, "lam", target)
-    th = None
+    theory_frame = None
     if target == "fig2":
-        omega = 0.3 if np.isclose(df["omega"], 0.3).any() else _single(df, "omega", target)
-        if theory:
-            lo, hi = float(df["alpha"].min()), float(df["alpha"].max())
-            th = theorydata.fig2_theory(np.linspace(lo, hi, theory_points).tolist(), omega,
-                                        sigma, lam)
-        result = fig2.make(df, out, th, omega=omega)
-        theory_frame = None if th is None else th.curves.to_frame().assign(
-            omega=omega, alpha_c=th.alpha_c, alpha_l=th.alpha_l, eps_g_lin=th.eps_g_lin)
+        result = fig2.make(df, out, th, omega=_fig2_omega(df))
+        if th is not None:
+            theory_frame = th.curves.to_frame().assign(
+                omega=_fig2_omega(df), alpha_c=th.alpha_c, alpha_l=th.alpha_l,
+                eps_g_lin=th.eps_g_lin)
     elif target == "fig3":
-        if theory:
-            th = theorydata.fig3_theory(sorted(df["omega"].unique()), sigma, lam)
         result = fig3.make(df, out, th)
         theory_frame = None if th is None else th.to_frame()
     else:
         alpha, omega = _single(df, "alpha", target), _single(df, "omega", target)
-        if theory:
-            th = theorydata.concentration_theory(alpha, omega, sigma, lam)
         result = concentration.make(df, out, th, alpha=alpha, omega=omega)
-        theory_frame = None if th is None else pd.DataFrame(
-            [{"branch": b, "alpha": alpha, "omega": omega, **v} for b, v in th.points.items()]
-        ).assign(eps_g_lin=th.eps_g_lin)
+        if th is not None:
+            theory_frame = pd.DataFrame(
+                [{"branch": b, "alpha": alpha, "omega": omega, **v} for b, v in th.points.items()]
+            ).assign(eps_g_lin=th.eps_g_lin)
     files = list(result.files)
     if theory_frame is not None:
         files.append(_write_csv(theory_frame, out / f"{target}_theory.csv"))
-    summary = _summary(result.arrays, df)
     files.append(out / f"{target}_summary.json")
-    write_text_atomic(files[-1], json.dumps(summary, indent=1) + "\n")
+    write_text_atomic(files[-1], json.dumps(_summary(result.arrays, df), indent=1) + "\n")
     return files
+
+
+def _fig2_omega(df: pd.DataFrame) -> float:
+    """Fig. 2 is at omega = 0.3 where the runs have it, else at their single omega."""
+    return 0.3 if np.isclose(df["omega"].to_numpy(float), 0.3).any() else _single(
+        df, "omega", "fig2")
+
+
+def _spec_frame(spec: Any) -> pd.DataFrame:
+    """The config columns of a sweep's runs (alpha = n/d), before they are run."""
+    return pd.DataFrame([{"alpha": c.n_samples / c.d, "omega": c.omega, "sigma": c.sigma,
+                          "lam": c.lam, "d": c.d} for c in spec.configs])
 
 
 def _summary(arrays: dict[str, Any], df: pd.DataFrame) -> dict[str, Any]:
@@ -141,10 +197,12 @@ def _summary(arrays: dict[str, Any], df: pd.DataFrame) -> dict[str, Any]:
     if "converged" in df.columns:
         out["not_converged"] = int((~df["converged"].fillna(False).astype(bool)).sum())
     for key, value in arrays.items():
-        if key.startswith(("alpha_c", "alpha_l", "theory_eps_g", "eps_g_lin_theory")):
-            vals = np.atleast_1d(np.asarray(value, dtype=float))
-            clean = [None if not math.isfinite(v) else float(v) for v in vals]
-            out[key] = clean[0] if np.ndim(value) == 0 else clean
+        scalar_theory = key.startswith(("theory_eps_g", "eps_g_lin_theory")) and np.ndim(
+            value) == 0
+        if key.startswith(("alpha_c", "alpha_l")) or scalar_theory:
+            vals = [None if not math.isfinite(v) else float(v)
+                    for v in np.atleast_1d(np.asarray(value, dtype=float))]
+            out[key] = vals[0] if np.ndim(value) == 0 else vals
     if "omega" in arrays and np.ndim(arrays["omega"]) == 1:
         out["omega"] = [float(v) for v in arrays["omega"]]
     return out

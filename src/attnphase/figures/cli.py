@@ -31,6 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help=f"lambda-cv: JSON written by cv-lambda (default {DEFAULT_CV})")
     f.add_argument("--no-theory", dest="theory", action="store_false",
                    help="simulations only (no theory curves or boundaries)")
+    f.add_argument("--theory-points", type=int, default=40,
+                   help="fig2: alphas on each theory branch (default 40)")
     f.add_argument("--out", required=True, help="output folder")
     f.set_defaults(func=cmd_figure)
 
@@ -76,7 +78,8 @@ def grid_values(spec: str, name: str) -> list[float]:
 
 
 def cmd_figure(args: argparse.Namespace) -> int:
-    from ..reproduce import figure
+    from ..reproduce import figure, theory_inputs
+    from .theorydata import solve
 
     if args.which == "lambda-cv":
         from ..cv import CVResult
@@ -84,8 +87,13 @@ def cmd_figure(args: argparse.Namespace) -> int:
 
         files = cv.make(CVResult.load(args.cv), args.out).files
     else:
-        files = figure(args.which, _frame(args.db, args.which, args.name), Path(args.out),
-                       args.theory)
+        frame = _frame(args.db, args.which, args.name)
+        if args.theory_points < 2:
+            raise InputError(f"--theory-points {args.theory_points}: must be >= 2")
+        th = None
+        if args.theory:
+            th = solve(args.which, theory_inputs(args.which, frame, args.theory_points))
+        files = figure(args.which, frame, Path(args.out), th)
     _print_files(files)
     return 0
 

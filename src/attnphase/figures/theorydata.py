@@ -2,14 +2,17 @@
 
 The figure functions take these dataclasses (or None, for simulations only), so tests can
 give them arrays directly. Values are in the public normalisation of SPEC section 4; points
-that did not converge are NaN. Solved curves and boundaries are memoised per process, so
-`reproduce all` solves each once.
+that did not converge are NaN. A figure's theory is a list of independent jobs (`jobs`),
+which `reproduce` spreads over worker processes, put together by `assemble`; `solve` does
+both here. Branches and boundaries are memoised per process.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -76,43 +79,59 @@ class ConcentrationTheory:
     eps_g_lin: float
 
 
-def fig2_theory(alphas: list[float], omega: float, sigma: float, lam: float) -> Fig2Theory:
-    """Both branches on `alphas`, the boundaries at `omega` and the linear level."""
-    bound = _boundary(float(omega), float(sigma), float(lam))
-    return Fig2Theory(curves(alphas, omega, sigma, lam), bound[0], bound[1],
-                      linear_level(omega, sigma))
+Job = tuple[Callable[..., Any], tuple]
 
 
-def fig3_theory(omegas: list[float], sigma: float, lam: float) -> Fig3Theory:
-    """alpha_c and alpha_l at each omega."""
-    om = np.asarray(sorted(omegas), dtype=float)
-    pairs = np.array([_boundary(float(o), float(sigma), float(lam)) for o in om]).reshape(-1, 2)
-    return Fig3Theory(om, pairs[:, 0], pairs[:, 1])
+def jobs(target: str, inputs: dict[str, Any]) -> list[Job]:
+    """The independent solves behind a figure's theory: (function, arguments) pairs.
+
+    `inputs`: fig2 {alphas, omega, sigma, lam}; fig3 {omegas, sigma, lam}; concentration
+    {alpha, omega, sigma, lam}. Equal jobs of different figures are equal tuples.
+    """
+    sigma, lam = float(inputs["sigma"]), float(inputs["lam"])
+    if target == "fig3":
+        return [(boundary_at, (float(o), sigma, lam)) for o in sorted(inputs["omegas"])]
+    omega = float(inputs["omega"])
+    alphas = tuple(sorted(float(a) for a in inputs.get("alphas", [inputs.get("alpha")])))
+    out = [(branch_values, (alphas, omega, sigma, lam, b)) for b in BRANCHES]
+    if target == "fig2":
+        out.append((boundary_at, (omega, sigma, lam)))
+    return out
 
 
-def concentration_theory(alpha: float, omega: float, sigma: float,
-                         lam: float) -> ConcentrationTheory:
-    """Both branches at one alpha."""
-    c = curves([alpha], omega, sigma, lam)
-    points = {b: {f: float(c.values[b][f][0]) for f in FIELDS} for b in BRANCHES}
-    return ConcentrationTheory(points, linear_level(omega, sigma))
+def assemble(target: str, inputs: dict[str, Any], results: list[Any]) -> Any:
+    """A figure's theory object from the results of its `jobs`, in the same order."""
+    sigma = float(inputs["sigma"])
+    if target == "fig3":
+        pairs = np.array(results, dtype=float).reshape(-1, 2)
+        return Fig3Theory(np.asarray(sorted(inputs["omegas"]), dtype=float), pairs[:, 0],
+                          pairs[:, 1])
+    omega = float(inputs["omega"])
+    values = dict(zip(BRANCHES, results[:2], strict=True))
+    lin = linear_level(omega, sigma)
+    if target == "fig2":
+        alphas = np.asarray(sorted(float(a) for a in inputs["alphas"]))
+        return Fig2Theory(TheoryCurves(alphas, values), *results[2], lin)
+    points = {b: {f: float(v[f][0]) for f in FIELDS} for b, v in values.items()}
+    return ConcentrationTheory(points, lin)
 
 
-def curves(alphas: list[float], omega: float, sigma: float, lam: float) -> TheoryCurves:
-    """Both branches along sorted `alphas`."""
-    a = tuple(sorted(float(x) for x in alphas))
-    values = {b: _curve(a, float(omega), float(sigma), float(lam), b) for b in BRANCHES}
-    return TheoryCurves(np.asarray(a), values)
+def solve(target: str, inputs: dict[str, Any]) -> Any:
+    """A figure's theory, solved here, one job after the other."""
+    return assemble(target, inputs, [fn(*args) for fn, args in jobs(target, inputs)])
 
 
 def linear_level(omega: float, sigma: float) -> float:
     """eps_g of the linear baseline in the limit (SPEC section 5)."""
-    return _linear(float(omega), float(sigma))
+    from .. import theory
+
+    return float(theory.linear_theory(float(omega), float(sigma)).eps_g_lin)
 
 
 @cache
-def _curve(alphas: tuple[float, ...], omega: float, sigma: float, lam: float,
-           branch: str) -> dict[str, np.ndarray]:
+def branch_values(alphas: tuple[float, ...], omega: float, sigma: float, lam: float,
+                  branch: str) -> dict[str, np.ndarray]:
+    """One branch along `alphas` (continuation); NaN where a point did not converge."""
     from .. import theory
 
     points = theory.curve(list(alphas), omega, sigma, lam, branch)
@@ -121,18 +140,12 @@ def _curve(alphas: tuple[float, ...], omega: float, sigma: float, lam: float,
 
 
 @cache
-def _boundary(omega: float, sigma: float, lam: float) -> tuple[float, float]:
+def boundary_at(omega: float, sigma: float, lam: float) -> tuple[float, float]:
+    """(alpha_c, alpha_l) at one omega; NaN where the theory finds none in its range."""
     from .. import theory
 
     (b,) = theory.boundary([omega], sigma, lam)
     return _num(b.alpha_c), _num(b.alpha_l)
-
-
-@cache
-def _linear(omega: float, sigma: float) -> float:
-    from .. import theory
-
-    return float(theory.linear_theory(omega, sigma).eps_g_lin)
 
 
 def _num(x: float | None) -> float:
