@@ -8,10 +8,18 @@ df = results_frame("results/attnphase.sqlite", name="tiny")
 ```
 """
 
-from .export import export, results_frame
-from .grid import SweepSpec, load_spec
-from .runner import SweepSummary, run_sweep
-from .store import DEFAULT_DB
+import importlib
+from typing import Any
 
-__all__ = ["DEFAULT_DB", "SweepSpec", "SweepSummary", "export", "load_spec", "results_frame",
-           "run_sweep"]
+# Loaded on first use, so that `attnphase --help` and the CLI's parser do not import torch.
+_WHERE = {"export": "export", "results_frame": "export", "SweepSpec": "grid",
+          "load_spec": "grid", "SweepSummary": "runner", "run_sweep": "runner",
+          "DEFAULT_DB": "store"}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
