@@ -8,18 +8,21 @@ df = results_frame("results/attnphase.sqlite", name="tiny")
 ```
 """
 
-import importlib
 from typing import Any
 
-# Loaded on first use, so that `attnphase --help` and the CLI's parser do not import torch.
-_WHERE = {"export": "export", "results_frame": "export", "SweepSpec": "grid",
-          "load_spec": "grid", "SweepSummary": "runner", "run_sweep": "runner",
-          "DEFAULT_DB": "store"}
+from .export import export, results_frame
+from .grid import SweepSpec, load_spec
+from .store import DEFAULT_DB
 
-__all__ = sorted(_WHERE)
+__all__ = ["DEFAULT_DB", "SweepSpec", "SweepSummary", "export", "load_spec", "results_frame",
+           "run_sweep"]
 
 
 def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    """`run_sweep` and `SweepSummary` load torch: import them on first use only, so that
+    `attnphase --help` and the CLI's parser stay fast."""
+    if name in ("run_sweep", "SweepSummary"):
+        from . import runner
+
+        return getattr(runner, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ..errors import InputError
 from ..io import atomic_path
 from .store import Store
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def results_frame(db: str | Path, name: str | None = None) -> pd.DataFrame:
@@ -20,6 +22,8 @@ def results_frame(db: str | Path, name: str | None = None) -> pd.DataFrame:
     """
     with Store(db, create=False) as store:
         cols, rows = store.query(name)
+    import pandas as pd  # imported here: the CLI parser loads this module
+
     df = pd.DataFrame.from_records(rows, columns=cols)
     for c in ("m", "theta", "q", "q_star"):
         if df[c].map(lambda v: v is None or isinstance(v, float | int)).all():
