@@ -102,6 +102,12 @@ def reproduce(name: str, out: str | Path, db: str | Path, quick: bool = False,
     return files
 
 
+def solve_theory(target: str, inputs: dict[str, Any]) -> Any:
+    """A figure's theory, its independent solves spread over worker processes."""
+    with ProcessPoolExecutor(THEORY_WORKERS, mp_context=get_context("spawn")) as pool:
+        return _submit_theory(pool, {}, target, inputs)()
+
+
 def _submit_theory(pool: ProcessPoolExecutor, submitted: dict[tuple, Future], target: str,
                    inputs: dict[str, Any]) -> Callable[[], Any]:
     """Submit the theory jobs of a figure, except those already in `submitted`; return a

@@ -78,8 +78,7 @@ def grid_values(spec: str, name: str) -> list[float]:
 
 
 def cmd_figure(args: argparse.Namespace) -> int:
-    from ..reproduce import figure, theory_inputs
-    from .theorydata import solve
+    from ..reproduce import figure, solve_theory, theory_inputs
 
     if args.which == "lambda-cv":
         from ..cv import CVResult
@@ -92,7 +91,7 @@ def cmd_figure(args: argparse.Namespace) -> int:
             raise InputError(f"--theory-points {args.theory_points}: must be >= 2")
         th = None
         if args.theory:
-            th = solve(args.which, theory_inputs(args.which, frame, args.theory_points))
+            th = solve_theory(args.which, theory_inputs(args.which, frame, args.theory_points))
         files = figure(args.which, frame, Path(args.out), th)
     _print_files(files)
     return 0
