@@ -313,10 +313,15 @@ def curve(alphas: Sequence[float], omega: float = 0.3, sigma: float = 0.5, lam: 
     """
     alphas = [float(a) for a in alphas]
     order = sorted(range(len(alphas)), key=lambda i: alphas[i])
-    down = _follow([alphas[i] for i in order[::-1]], omega, sigma, lam, branch, A, kwargs)[::-1]
-    best = down
-    if branch != "semantic":
+    if branch == "semantic":
+        best = _follow([alphas[i] for i in order[::-1]], omega, sigma, lam, branch, A,
+                       kwargs)[::-1]
+    else:
         up = _follow([alphas[i] for i in order], omega, sigma, lam, branch, A, kwargs)
+        # the second pass only competes: it gets a shorter budget per point
+        capped = {**kwargs, "max_iter": min(kwargs.get("max_iter", 300), 60)}
+        down = _follow([alphas[i] for i in order[::-1]], omega, sigma, lam, branch, A,
+                       capped)[::-1]
         best = [min(u, d, key=_rank) for u, d in zip(up, down, strict=True)]
     out: list[TheoryPoint] = [best[0]] * len(alphas)
     for k, i in enumerate(order):

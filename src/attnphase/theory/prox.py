@@ -77,25 +77,29 @@ def polish(h, w, T, V: float, sigma: float, max_steps: int = 30, tol: float = 1e
             break
         ha, wa, Ta = h[active], w[active], T[active]
         g, hxx, hxy, hyy = _grad_hess(ha, wa, Ta, V, sigma)
-        # shift the Hessian to be positive definite (at least 1/V) where it is not
+        # shift the Hessian to be positive definite (eigenvalues >= 0.1 / V) where it is not
         half_tr, half_gap = 0.5 * (hxx + hyy), np.hypot(0.5 * (hxx - hyy), hxy)
-        shift = np.maximum(0.0, 1.0 / V - (half_tr - half_gap))
+        shift = np.maximum(0.0, 0.1 / V - (half_tr - half_gap))
         a, d = hxx + shift, hyy + shift
         det = a * d - hxy * hxy
         step = -np.stack([d * g[:, 0] - hxy * g[:, 1], a * g[:, 1] - hxy * g[:, 0]], axis=1)
         step /= det[:, None]
-        # backtracking: the full step first, shorter ones only where it does not descend
+        # backtracking: the full Newton step first, shorter ones only where it does not
+        # descend, then gradient steps (scale V / 2, the quadratic term's inverse curvature)
         newh, newval = ha.copy(), val[active].copy()
         moved = np.zeros(active.size)
         todo = np.arange(active.size)
-        for t in _STEPS:
-            trial = ha[todo] + t * step[todo]
-            tval = objective(trial, wa[todo], Ta[todo], V, sigma)
-            ok = tval < newval[todo]
-            done = todo[ok]
-            newh[done], newval[done] = trial[ok], tval[ok]
-            moved[done] = t * np.max(np.abs(step[done]), axis=1)
-            todo = todo[~ok]
+        for direction in (step, -0.5 * V * g):
+            for t in _STEPS:
+                trial = ha[todo] + t * direction[todo]
+                tval = objective(trial, wa[todo], Ta[todo], V, sigma)
+                ok = tval < newval[todo]
+                done = todo[ok]
+                newh[done], newval[done] = trial[ok], tval[ok]
+                moved[done] = t * np.max(np.abs(direction[done]), axis=1)
+                todo = todo[~ok]
+                if todo.size == 0:
+                    break
             if todo.size == 0:
                 break
         h[active], val[active] = newh, newval
