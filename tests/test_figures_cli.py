@@ -101,3 +101,20 @@ def test_grid_values_forms():
     assert grid_values("0.1,1", "lams") == [0.1, 1.0]
     assert grid_values("0:1:3", "lams") == [0.0, 0.5, 1.0]
     assert grid_values("log:0.01:1:3", "lams") == pytest.approx([0.01, 0.1, 1.0])
+
+
+@pytest.mark.slow
+def test_reproduce_with_the_theory(tmp_path, monkeypatch):
+    configs = tmp_path / "configs"
+    (configs / "quick").mkdir(parents=True)
+    spec = {"name": "fig2-quick", **TINY["fig2"]}
+    (configs / "quick" / "fig2.yaml").write_text(yaml.safe_dump(spec))
+    monkeypatch.setattr(reproduce, "CONFIGS", configs)
+    monkeypatch.setattr(reproduce, "QUICK", reproduce.Scale("quick", 4, reproduce.QUICK.cv))
+    out = tmp_path / "out"
+    assert main(["reproduce", "fig2", "--quick", "--quiet", "--db", str(tmp_path / "r.sqlite"),
+                 "--out", str(out)]) == 0
+    theory = pd.read_csv(out / "fig2_theory.csv")
+    assert sorted(set(theory["branch"])) == ["positional", "semantic"] and len(theory) == 8
+    summary = json.loads((out / "fig2_summary.json").read_text())
+    assert 1.0 < summary["alpha_c_theory"] < 1.5 and summary["alpha_c_published"] == 1.241
