@@ -40,6 +40,8 @@ def register(subparsers) -> None:
     b.add_argument("--n-alpha", type=int, default=10, help="continuation grid points")
     b.add_argument("--no-spinodals", dest="spinodals", action="store_false",
                    help="skip the stability analysis of the branches")
+    b.add_argument("--multistart", action="store_true",
+                   help="add cold starts to the positional branch (slower; small omega)")
     b.add_argument("--quad", type=int, default=8, help="Gauss-Hermite nodes per variable")
     _output_args(b)
     b.set_defaults(func=run_boundary)
@@ -154,7 +156,7 @@ def run_boundary(args: argparse.Namespace) -> int:
     if args.n_alpha < 3:
         raise InputError(f"--n-alpha {args.n_alpha}: expected an integer >= 3")
     res = boundary(omegas, args.sigma, args.lam, A, (lo, hi), n_alpha=args.n_alpha,
-                   spinodals=args.spinodals, quad=args.quad)
+                   spinodals=args.spinodals, multistart=args.multistart, quad=args.quad)
     _emit([b.row() for b in res], args)
     return 0
 

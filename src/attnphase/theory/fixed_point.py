@@ -301,13 +301,15 @@ def _point(pb, x, hats, eps_g, eps_t, phi, converged, it, residual) -> TheoryPoi
 
 def curve(alphas: Sequence[float], omega: float = 0.3, sigma: float = 0.5, lam: float = 0.01,
           branch: str = "semantic", A: Sequence[Sequence[float]] | None = None,
-          **kwargs) -> list[TheoryPoint]:
+          multistart: bool = False, **kwargs) -> list[TheoryPoint]:
     """Solve along `alphas` by continuation; points are returned in the order given.
 
     The semantic branch is followed from the largest alpha down (it is born at large alpha).
     The theta = 0 equations can have several solutions, so the positional (and trivial)
     branch is followed both ways and, at each alpha, the solution with the lower eps_t (the
-    lower training loss) is kept. Each point starts from the previous one, linearly
+    lower training loss) is kept; `multistart` adds a cold start at every alpha as a third
+    candidate (slower, but it finds the lowest solution where the passes miss it, as happens
+    at small omega). Each point starts from the previous one, linearly
     extrapolated from the last two; after a point that did not converge or left its branch
     the next one starts afresh.
     """
@@ -323,6 +325,9 @@ def curve(alphas: Sequence[float], omega: float = 0.3, sigma: float = 0.5, lam: 
         down = _follow([alphas[i] for i in order[::-1]], omega, sigma, lam, branch, A,
                        capped)[::-1]
         best = [min(u, d, key=_rank) for u, d in zip(up, down, strict=True)]
+        if multistart:
+            cold = [solve(alphas[i], omega, sigma, lam, A, branch, **capped) for i in order]
+            best = [min(b, c, key=_rank) for b, c in zip(best, cold, strict=True)]
     out: list[TheoryPoint] = [best[0]] * len(alphas)
     for k, i in enumerate(order):
         out[i] = best[k]
