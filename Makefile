@@ -18,6 +18,7 @@ demo: $(STAMP)
 	$(BIN)/attnphase generate --preset assignment --out data
 	$(BIN)/attnphase compare --data data/assignment_d1000.npz --alphas 0.5,1,1.5,2 --test-samples 20000
 	$(BIN)/attnphase linear --data data/assignment_d1000.npz --n-train 2000
+	$(BIN)/attnphase reproduce all --quick --out results/quick
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
