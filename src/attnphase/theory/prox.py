@@ -114,8 +114,12 @@ def _unit_disc(n: int) -> np.ndarray:
     return g[np.sum(g * g, axis=1) <= 1.0 + 1e-12]
 
 
+# the six sign patterns of (h_1, h_2, h_1 - h_2) that occur (codes 3 and 4 cannot)
+_SECTORS = (0, 1, 2, 5, 6, 7)
+
+
 def _sector(h: np.ndarray) -> np.ndarray:
-    """Sign sector of (h_1, h_2, h_1 - h_2) as an integer code in 0..7."""
+    """Sign sector of (h_1, h_2, h_1 - h_2) as the code 4 [h_1 > 0] + 2 [h_2 > 0] + [h_1 > h_2]."""
     h1, h2 = h[..., 0], h[..., 1]
     return (4 * (h1 > 0) + 2 * (h2 > 0) + (h1 > h2)).astype(np.int8)
 
@@ -124,18 +128,18 @@ def prox_global(w, T, V: float, sigma: float, n_grid: int = 15, chunk: int = 409
     """Global minimiser for every row of w (N, 2), T (N, 2): disc grid, then Newton per sector."""
     unit = _unit_disc(n_grid)
     radius = np.sqrt(V * loss(w, T, sigma)) * (1.0 + 1e-6) + 1e-12
-    starts = np.empty((len(w), 8, 2))
+    starts = np.empty((len(w), len(_SECTORS), 2))
     for lo in range(0, len(w), chunk):
         sl = slice(lo, lo + chunk)
         grid = w[sl, None, :] + radius[sl, None, None] * unit[None]
         vals = objective(grid, w[sl, None, :], T[sl, None, :], V, sigma)
         code = _sector(grid)
         rows = np.arange(len(vals))
-        for k in range(8):
+        for s, k in enumerate(_SECTORS):
             j = np.argmin(np.where(code == k, vals, np.inf), axis=1)
             # sectors the disc misses fall back to its centre, h = w
             j[code[rows, j] != k] = len(unit) // 2
-            starts[sl, k] = grid[rows, j]
+            starts[sl, s] = grid[rows, j]
     return refine(w, T, V, sigma, starts - w[:, None, :])
 
 
