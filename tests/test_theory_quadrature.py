@@ -8,7 +8,7 @@ from attnphase.theory.quadrature import gauss_hermite
 
 
 def test_rule_integrates_gaussian_moments():
-    r = gauss_hermite(8, dim=4)
+    r = gauss_hermite(8, dim=4, prune=0.0)
     x = r.nodes
     assert r.weights.sum() == pytest.approx(1.0)
     assert r.weights @ x[:, 0] ** 2 == pytest.approx(1.0, rel=1e-6)
@@ -20,8 +20,10 @@ def test_rule_integrates_gaussian_moments():
 def test_pruning_drops_only_negligible_weight():
     full = gauss_hermite(10, dim=4, prune=0.0)
     pruned = gauss_hermite(10, dim=4)
-    assert pruned.size < full.size
-    assert 1.0 - full.weights[full.weights >= 1e-12 * full.weights.max()].sum() < 1e-9
+    assert pruned.size < 0.8 * full.size
+    assert 1.0 - full.weights[full.weights >= 1e-8 * full.weights.max()].sum() < 1e-7
+    # second moments survive the pruning to the dropped weight's order
+    assert pruned.weights @ pruned.nodes[:, 0] ** 2 == pytest.approx(1.0, abs=1e-5)
 
 
 FIELDS = ("q", "theta", "V", "eps_g", "eps_t")
