@@ -69,3 +69,14 @@ def test_zip64_members_are_streamed(tmp_path):
     with zipfile.ZipFile(path) as zf:
         assert sorted(zf.namelist()) == sorted(f"{k}.npy" for k in
                                                ("X", "Y", "Q_star", "P", "A", "meta"))
+
+
+def test_written_files_have_the_usual_mode(tmp_path):
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        path = write(Config(d=10, n=8), tmp_path / "m.npz")
+    finally:
+        os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o644
