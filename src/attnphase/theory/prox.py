@@ -84,6 +84,12 @@ def polish(h, w, T, V: float, sigma: float, max_steps: int = 30, tol: float = 1e
         det = a * d - hxy * hxy
         step = -np.stack([d * g[:, 0] - hxy * g[:, 1], a * g[:, 1] - hxy * g[:, 0]], axis=1)
         step /= det[:, None]
+        # converged: the Newton step is below the tolerance
+        scale = tol * (1.0 + np.max(np.abs(ha), axis=1))
+        going = np.max(np.abs(step), axis=1) > scale
+        if not going.all():
+            active, ha, wa, Ta = active[going], ha[going], wa[going], Ta[going]
+            g, step, scale = g[going], step[going], scale[going]
         # backtracking: the full Newton step first, shorter ones only where it does not
         # descend, then gradient steps (scale V / 2, the quadratic term's inverse curvature)
         newh, newval = ha.copy(), val[active].copy()
@@ -103,7 +109,7 @@ def polish(h, w, T, V: float, sigma: float, max_steps: int = 30, tol: float = 1e
             if todo.size == 0:
                 break
         h[active], val[active] = newh, newval
-        active = active[moved > tol * (1.0 + np.max(np.abs(ha), axis=1))]
+        active = active[moved > scale]
     return h, val
 
 
@@ -128,7 +134,7 @@ def prox_global(w, T, V: float, sigma: float, n_grid: int = 15, chunk: int = 409
     """Global minimiser for every row of w (N, 2), T (N, 2): disc grid, then Newton per sector."""
     unit = _unit_disc(n_grid)
     radius = np.sqrt(V * loss(w, T, sigma)) * (1.0 + 1e-6) + 1e-12
-    starts = np.empty((len(w), len(_SECTORS), 2))
+    starts = np.full((len(w), len(_SECTORS), 2), np.nan)
     for lo in range(0, len(w), chunk):
         sl = slice(lo, lo + chunk)
         grid = w[sl, None, :] + radius[sl, None, None] * unit[None]
@@ -137,17 +143,22 @@ def prox_global(w, T, V: float, sigma: float, n_grid: int = 15, chunk: int = 409
         rows = np.arange(len(vals))
         for s, k in enumerate(_SECTORS):
             j = np.argmin(np.where(code == k, vals, np.inf), axis=1)
-            # sectors the disc misses fall back to its centre, h = w
-            j[code[rows, j] != k] = len(unit) // 2
-            starts[sl, s] = grid[rows, j]
+            hit = code[rows, j] == k  # sectors the disc misses stay NaN: nothing to polish
+            starts[sl, s][hit] = grid[rows[hit], j[hit]]
     return refine(w, T, V, sigma, starts - w[:, None, :])
 
 
 def refine(w, T, V: float, sigma: float, offsets: np.ndarray, keep: int = 2) -> ProxResult:
-    """Polish candidate minima `w + offsets` (N, K, 2); keep the `keep` best distinct ones."""
+    """Polish candidate minima `w + offsets` (N, K, 2); keep the `keep` best distinct ones.
+
+    NaN offsets mark missing candidates; every row needs at least one.
+    """
     N, K, _ = offsets.shape
-    cand = (w[:, None, :] + offsets).reshape(-1, 2)
-    hh, vv = polish(cand, np.repeat(w, K, axis=0), np.repeat(T, K, axis=0), V, sigma)
+    cand = (w[:, None, :] + np.nan_to_num(offsets)).reshape(-1, 2)
+    live = np.isfinite(offsets[..., 0]).ravel()
+    hh, vv = cand.copy(), np.full(N * K, np.inf)
+    hh[live], vv[live] = polish(cand[live], np.repeat(w, K, axis=0)[live],
+                                np.repeat(T, K, axis=0)[live], V, sigma)
     hh, vv = hh.reshape(N, K, 2), vv.reshape(N, K)
     order = np.argsort(vv, axis=1)
     hh = np.take_along_axis(hh, order[:, :, None], axis=1)
