@@ -9,22 +9,23 @@ PUBLISHED = {0.0: 0.548, 0.1: 0.707, 0.15: 0.818, 0.2: 0.928, 0.25: 1.06, 0.3: 1
 
 
 def test_alpha_c_at_omega_0p3():
-    (b,) = boundary([0.3], alpha_range=(0.9, 1.7), n_alpha=5, spinodals=False)
+    (b,) = boundary([0.3], alpha_range=(0.9, 1.7), n_alpha=5, spinodals=False, multistart=False)
     assert 1.20 <= b.alpha_c <= 1.30
     assert b.alpha_l is not None and b.alpha_l > b.alpha_c  # attention beats linear later
     assert b.eps_g_lin == pytest.approx(0.0019714, rel=1e-4)
 
 
 def test_no_root_in_range_gives_none():
-    (b,) = boundary([0.3], alpha_range=(1.6, 2.0), n_alpha=3, spinodals=False)
+    (b,) = boundary([0.3], alpha_range=(1.6, 2.0), n_alpha=3, spinodals=False,
+                    multistart=False)
     assert b.alpha_c is None
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("omega", sorted(PUBLISHED))
 def test_published_alpha_c(omega):
-    """Within 5% of the paper's line, except at omega <= 0.1: see docs/theory.md (the
-    paper's local prox and the flat positional branch put its line lower there)."""
+    """Within 5% of the paper's line for omega >= 0.1; at omega = 0 the branches are nearly
+    degenerate and alpha_c is uncertain by ~10% (docs/theory.md), hence the wider band."""
     (b,) = boundary([omega], spinodals=False)
-    tol = 0.15 if omega <= 0.1 else 0.05
+    tol = 0.15 if omega < 0.1 else 0.05
     assert b.alpha_c == pytest.approx(PUBLISHED[omega], rel=tol)

@@ -28,6 +28,17 @@ def test_curve_json(capsys):
     assert r["eps_g"] == pytest.approx(0.001405, rel=3e-3)
 
 
+def test_curve_with_appendix_A(capsys):
+    assert run(["theory", "curve", "--alphas", "1.5", "--branch", "semantic", "--A",
+                "appendix", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["converged"] is True
+    assert run(["theory", "curve", "--alphas", "1.5", "--branch", "semantic", "--A",
+                "0.3,0.7,0.8,0.2", "--json"]) == 0
+    (same,) = json.loads(capsys.readouterr().out)
+    assert same["eps_t"] == row["eps_t"]
+
+
 def test_curve_csv_and_table(tmp_path, capsys):
     out = tmp_path / "c.csv"
     assert run(["theory", "curve", "--alphas", "1.9,2", "--branch", "trivial",
@@ -43,7 +54,7 @@ def test_curve_csv_and_table(tmp_path, capsys):
 
 def test_boundary_json(capsys):
     assert run(["theory", "boundary", "--omegas", "0.3", "--alphas-range", "1.1:1.4",
-                "--n-alpha", "3", "--no-spinodals", "--json"]) == 0
+                "--n-alpha", "3", "--no-spinodals", "--no-multistart", "--json"]) == 0
     (row,) = json.loads(capsys.readouterr().out)
     assert set(row) >= {"omega", "alpha_c", "alpha_l", "semantic_end", "positional_end"}
     assert 1.2 <= row["alpha_c"] <= 1.3

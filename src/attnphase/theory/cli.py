@@ -18,6 +18,9 @@ from .fixed_point import BRANCHES, curve
 from .linear import linear_theory
 from .plot import crossing, plot_curves, values
 
+A_PRESETS = {"paper": [[0.6, 0.4], [0.4, 0.6]], "appendix": [[0.3, 0.7], [0.8, 0.2]]}
+A_HELP = "2 x 2 positional matrix: 'paper', 'appendix' or a,b,c,d (row-major)"
+
 
 def register(subparsers) -> None:
     """Add the `theory` sub-command (curve, boundary, plot) to an argparse subparsers."""
@@ -35,13 +38,13 @@ def register(subparsers) -> None:
     b.add_argument("--omegas", required=True, help="'a,b,c' or 'start:stop:count'")
     b.add_argument("--sigma", type=float, default=0.5, help="std of the semantic parts")
     b.add_argument("--lam", type=float, default=0.01, help="ridge penalty lambda")
-    b.add_argument("--A", default=None, help="2 x 2 positional matrix, row-major: a,b,c,d")
+    b.add_argument("--A", default=None, help=A_HELP)
     b.add_argument("--alphas-range", default="0.01:2", help="searched alpha range 'a:b'")
     b.add_argument("--n-alpha", type=int, default=10, help="continuation grid points")
     b.add_argument("--no-spinodals", dest="spinodals", action="store_false",
                    help="skip the stability analysis of the branches")
-    b.add_argument("--multistart", action="store_true",
-                   help="add cold starts to the positional branch (slower; small omega)")
+    b.add_argument("--no-multistart", dest="multistart", action="store_false",
+                   help="continuation only on the positional branch (faster; omega >~ 0.1)")
     b.add_argument("--quad", type=int, default=8, help="Gauss-Hermite nodes per variable")
     _output_args(b)
     b.set_defaults(func=run_boundary)
@@ -57,7 +60,7 @@ def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--omega", type=float, default=0.3, help="positional weight, in [0, 1]")
     p.add_argument("--sigma", type=float, default=0.5, help="std of the semantic parts")
     p.add_argument("--lam", type=float, default=0.01, help="ridge penalty lambda")
-    p.add_argument("--A", default=None, help="2 x 2 positional matrix, row-major: a,b,c,d")
+    p.add_argument("--A", default=None, help=A_HELP)
     p.add_argument("--quad", type=int, default=8, help="Gauss-Hermite nodes per variable")
 
 
@@ -69,9 +72,10 @@ def _output_args(p: argparse.ArgumentParser) -> None:
 
 def _check(args: argparse.Namespace, omegas: list[float] | None = None) -> list[list[float]] | None:
     """Validate the model options; return A as a 2 x 2 list (None: the default)."""
+    flag = "--omega" if omegas is None else "--omegas"
     for om in omegas if omegas is not None else [args.omega]:
         if not (math.isfinite(om) and 0.0 <= om <= 1.0):
-            raise InputError(f"omega={om}: expected a number in [0, 1]")
+            raise InputError(f"{flag}: omega = {om} is not a number in [0, 1]")
     if not (math.isfinite(args.sigma) and args.sigma > 0):
         raise InputError(f"--sigma {args.sigma}: expected a finite number > 0")
     if not (math.isfinite(args.lam) and args.lam >= 0):
@@ -80,6 +84,8 @@ def _check(args: argparse.Namespace, omegas: list[float] | None = None) -> list[
         raise InputError(f"--quad {args.quad}: expected an integer in 2..30")
     if args.A is None:
         return None
+    if args.A in A_PRESETS:
+        return A_PRESETS[args.A]
     try:
         flat = [float(v) for v in args.A.split(",")]
     except ValueError:
@@ -87,7 +93,8 @@ def _check(args: argparse.Namespace, omegas: list[float] | None = None) -> list[
     A = np.array(flat).reshape(2, 2) if len(flat) == 4 else None
     if (A is None or not np.all(np.isfinite(A)) or np.any(A < 0)
             or not np.allclose(A.sum(axis=1), 1.0, atol=1e-9)):
-        raise InputError(f"--A {args.A!r}: expected 4 numbers a,b,c,d >= 0 with a+b = c+d = 1")
+        raise InputError(f"--A {args.A!r}: expected 'paper', 'appendix' or 4 numbers a,b,c,d "
+                         ">= 0 with a+b = c+d = 1")
     return A.tolist()
 
 

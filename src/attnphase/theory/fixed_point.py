@@ -304,30 +304,20 @@ def curve(alphas: Sequence[float], omega: float = 0.3, sigma: float = 0.5, lam: 
           multistart: bool = False, **kwargs) -> list[TheoryPoint]:
     """Solve along `alphas` by continuation; points are returned in the order given.
 
-    The semantic branch is followed from the largest alpha down (it is born at large alpha).
-    The theta = 0 equations can have several solutions, so the positional (and trivial)
-    branch is followed both ways and, at each alpha, the solution with the lower eps_t (the
-    lower training loss) is kept; `multistart` adds a cold start at every alpha as a third
-    candidate (slower, but it finds the lowest solution where the passes miss it, as happens
-    at small omega). Each point starts from the previous one, linearly
-    extrapolated from the last two; after a point that did not converge or left its branch
-    the next one starts afresh.
+    Each point starts from the previous one, linearly extrapolated from the last two; after a
+    point that did not converge or left its branch the next one starts afresh. The semantic
+    branch is followed from the largest alpha down (it is born at large alpha). The theta = 0
+    equations can have several solutions, so the positional (and trivial) branch is followed
+    upwards with a cold start probed every 4th alpha (every alpha with `multistart`), the
+    pass switching to it where its eps_t (the training loss) is lower.
     """
     alphas = [float(a) for a in alphas]
     order = sorted(range(len(alphas)), key=lambda i: alphas[i])
+    asc = [alphas[i] for i in order]
     if branch == "semantic":
-        best = _follow([alphas[i] for i in order[::-1]], omega, sigma, lam, branch, A,
-                       kwargs)[::-1]
+        best = _follow(asc[::-1], omega, sigma, lam, branch, A, kwargs)[::-1]
     else:
-        up = _follow([alphas[i] for i in order], omega, sigma, lam, branch, A, kwargs)
-        # the second pass only competes: it gets a shorter budget per point
-        capped = {**kwargs, "max_iter": min(kwargs.get("max_iter", 300), 60)}
-        down = _follow([alphas[i] for i in order[::-1]], omega, sigma, lam, branch, A,
-                       capped)[::-1]
-        best = [min(u, d, key=_rank) for u, d in zip(up, down, strict=True)]
-        if multistart:
-            cold = [solve(alphas[i], omega, sigma, lam, A, branch, **capped) for i in order]
-            best = [min(b, c, key=_rank) for b, c in zip(best, cold, strict=True)]
+        best = _follow(asc, omega, sigma, lam, branch, A, kwargs, probe=1 if multistart else 4)
     out: list[TheoryPoint] = [best[0]] * len(alphas)
     for k, i in enumerate(order):
         out[i] = best[k]
@@ -339,11 +329,19 @@ def _rank(pt: TheoryPoint) -> tuple[bool, float]:
     return (not (pt.converged and on_branch(pt)), pt.eps_t)
 
 
-def _follow(alphas: list[float], omega, sigma, lam, branch, A, kwargs) -> list[TheoryPoint]:
+def _follow(alphas: list[float], omega, sigma, lam, branch, A, kwargs,
+            probe: int = 0) -> list[TheoryPoint]:
+    """Continuation along `alphas`; every `probe`-th point also tries a cold start (with a
+    budget of 60 iterations: it only competes)."""
     points: list[TheoryPoint] = []
     good: list[TheoryPoint] = []
-    for a in alphas:
+    capped = {**kwargs, "max_iter": min(kwargs.get("max_iter", 300), 60)}
+    for k, a in enumerate(alphas):
         pt = solve(a, omega, sigma, lam, A, branch, init=_predict(good, a), **kwargs)
+        if probe and good and k % probe == 0:
+            cold = solve(a, omega, sigma, lam, A, branch, **capped)
+            if _rank(cold) < _rank(pt):
+                pt, good = cold, []
         points.append(pt)
         good = good[-1:] + [pt] if pt.converged and on_branch(pt) else []
     return points
