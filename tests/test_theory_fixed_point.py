@@ -85,6 +85,17 @@ def test_curve_warm_starts_and_keeps_order():
     assert pts[0].theta < pts[2].theta < pts[1].theta
 
 
-def test_bad_branch():
+def test_bad_arguments():
     with pytest.raises(ValueError, match="branch"):
         solve(1.0, branch="sideways")
+    with pytest.raises(ValueError, match="alpha"):
+        solve(-1.0)
+    with pytest.raises(ValueError, match="rows must sum to 1"):
+        solve(1.0, A=[[0.5, 0.6], [0.4, 0.6]])
+
+
+def test_row_is_strict_json():
+    p = solve(1.0, branch="positional", max_iter=3)
+    row = p.row()
+    assert row["converged"] is False
+    assert all(v is None or isinstance(v, (str, bool, int, float)) for v in row.values())

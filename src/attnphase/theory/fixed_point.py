@@ -48,11 +48,13 @@ class TheoryPoint:
     A: tuple[tuple[float, float], tuple[float, float]] = DEFAULT_A
     _prox: tuple | None = field(default=None, repr=False, compare=False)
 
-    def row(self) -> dict[str, float | str | bool | int]:
-        """Flat dict of the public fields (for JSON / CSV)."""
+    def row(self) -> dict[str, float | str | bool | int | None]:
+        """Flat dict of the public fields (for JSON / CSV); non-finite numbers become None."""
         keys = ("alpha", "omega", "sigma", "lam", "branch", "q", "m", "theta", "V",
                 "eps_g", "eps_t", "converged", "iterations", "residual")
-        return {k: getattr(self, k) for k in keys}
+        row = {k: getattr(self, k) for k in keys}
+        return {k: None if isinstance(v, float) and not np.isfinite(v) else v
+                for k, v in row.items()}
 
 
 @dataclass(frozen=True)
@@ -178,6 +180,9 @@ def solve(alpha: float, omega: float = 0.3, sigma: float = 0.5, lam: float = 0.0
     """
     if branch not in BRANCHES:
         raise ValueError(f"branch={branch!r}: expected one of {', '.join(BRANCHES)}")
+    if not (alpha > 0 and sigma > 0 and lam >= 0 and 0 <= omega <= 1):
+        raise ValueError(f"alpha={alpha}, omega={omega}, sigma={sigma}, lam={lam}: expected "
+                         "alpha > 0, omega in [0, 1], sigma > 0, lam >= 0")
     if n_grid < 3 or n_grid % 2 == 0:
         raise ValueError(f"n_grid={n_grid}: expected an odd number >= 3")
     if damping is None:
