@@ -80,3 +80,24 @@ def test_written_files_have_the_usual_mode(tmp_path):
     finally:
         os.umask(mask)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_writing_a_large_set_keeps_memory_bounded(tmp_path):
+    """A 320 MB file (X and Y, float64) is written with far less memory than its size."""
+    import subprocess
+    import sys
+
+    code = (
+        "import resource, sys\n"
+        "from attnphase.config import Config\n"
+        "from attnphase.data import write\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        f"write(Config(d=1000, n=20000), {str(tmp_path / 'big.npz')!r})\n"
+        "after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "print((after - before) // 1024)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    grown_mb = int(out.stdout.strip())
+    assert (tmp_path / "big.npz").stat().st_size > 300 * 2**20
+    assert grown_mb < 120, f"peak memory grew by {grown_mb} MB"

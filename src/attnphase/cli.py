@@ -94,12 +94,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     if args.preset == "assignment":
         out = Path(args.out or "data")
-        cfgs = [build_config(args, DATA_OPTIONS, {"d": d, "alpha": 2.2}) for d in (100, 1000)]
+        cfgs = [build_config(args, [*DATA_OPTIONS, "rank"], {"d": d, "alpha": 2.2})
+                for d in (100, 1000)]
         paths = [out / f"assignment_d{c.d}.npz" for c in cfgs]
     else:
         if not args.out:
             raise InputError("--out: required (a .npz path), unless --preset assignment")
-        cfgs, paths = [build_config(args, DATA_OPTIONS)], [Path(args.out)]
+        cfgs, paths = [build_config(args, [*DATA_OPTIONS, "rank"])], [Path(args.out)]
     for cfg, path in zip(cfgs, paths, strict=True):
         start = time.perf_counter()
         write(cfg, path)
@@ -225,7 +226,8 @@ def parser() -> argparse.ArgumentParser:
 
     g = sub.add_parser("generate", help="write a data set (.npz)")
     _add(g, DATA_OPTIONS, HELP)
-    g.add_argument("--rank", type=int, default=None, help=HELP["rank"])
+    g.add_argument("--rank", type=int, default=None,
+                   help=HELP["rank"] + "; recorded in meta, the default for `train --data`")
     g.add_argument("--out", help="output .npz file (a folder with --preset)")
     g.add_argument("--preset", choices=["assignment"],
                    help="assignment: d = 100 and d = 1000 at alpha = 2.2 into the --out folder")

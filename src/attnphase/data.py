@@ -129,7 +129,7 @@ def _write_member(
     with zf.open(f"{name}.npy", "w", force_zip64=True) as f:
         np.lib.format.write_array_header_2_0(f, header)
         for c in chunks():
-            f.write(np.ascontiguousarray(c, dtype=dtype).tobytes())
+            f.write(memoryview(np.ascontiguousarray(c, dtype=dtype)).cast("B"))
 
 
 def load(path: str | Path) -> Dataset:

@@ -19,7 +19,7 @@ import torch
 from .config import Config
 
 STREAMS = ("teacher", "train", "test", "init", "positions")
-CHUNK_ENTRIES = 1 << 22  # entries of Z per generated chunk: 32 MB in float64
+CHUNK_ENTRIES = 1 << 20  # entries of Z per generated chunk: 8 MB in float64
 
 
 def rng(seed: int, stream: str) -> np.random.Generator:
