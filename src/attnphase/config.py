@@ -194,6 +194,12 @@ def parse_A(text: str, L: int | None = None) -> Any:
     return [flat[i * size : (i + 1) * size] for i in range(size)]
 
 
+def A_rows(A: Any, L: int) -> list[list[float]]:
+    """A validated L x L row-stochastic matrix from a preset name or rows."""
+    A = _matrix_A(A, L)
+    return A_PRESETS[A] if isinstance(A, str) else A
+
+
 # -------------------------------------------------------------------- field checks
 def _int(cfg: Config, name: str, low: int) -> None:
     v = getattr(cfg, name)

@@ -112,7 +112,7 @@ def train_many(
     results: list[TrainResult | None] = [None] * len(cfgs)
     by_teacher: dict[tuple, list[int]] = defaultdict(list)
     for i, cfg in enumerate(cfgs):
-        by_teacher[_teacher_key(cfg)].append(i)
+        by_teacher[teacher_key(cfg)].append(i)
     for members in by_teacher.values():
         trained = {}
         by_shape: dict[tuple, list[int]] = defaultdict(list)
@@ -145,13 +145,14 @@ def linear(cfg: Config, data: Dataset | None = None) -> LinearResult:
 
 
 # ------------------------------------------------------------------------------ internals
-def _teacher_key(cfg: Config) -> tuple:
+def teacher_key(cfg: Config) -> tuple:
+    """Fields that fix the teacher and its test samples (and the tensor placement)."""
     return (cfg.seed, cfg.d, cfg.L, cfg.teacher_rank, cfg.sigma, cfg.omega,
             str(cfg.A_matrix), cfg.test_samples, cfg.dtype, cfg.device)
 
 
 def _data_key(cfg: Config) -> tuple:
-    return (*_teacher_key(cfg), cfg.n_samples)
+    return (*teacher_key(cfg), cfg.n_samples)
 
 
 def _shape_key(cfg: Config) -> tuple:
@@ -193,9 +194,9 @@ def _train_batch(
             if s < len(js):
                 where[j] = (b, s)
     risk = Risk(X, Y, lam.to(device))
-    bar = _progress_bar(ref, progress)
+    bar, update = _progress_bar(ref, progress)
     out = solve(risk, Q0.to(device), ref.solver, ref.solver_steps, ref.solver_lr, ref.tol,
-                progress=bar.update if bar else None)
+                progress=update)
     if bar:
         bar.close()
     wall = (time.perf_counter() - start) / len(cfgs)
@@ -249,20 +250,17 @@ def _evaluate(trained: dict[int, tuple[Config, Dataset, dict]]) -> dict[int, Tra
 
 
 def _progress_bar(cfg: Config, enabled: bool):
+    """A tqdm bar on stderr (drawn on terminals only) and the solver callback feeding it."""
     if not enabled:
-        return None
+        return None, None
     from tqdm import tqdm
 
     bar = tqdm(total=cfg.solver_steps, desc=f"{cfg.solver} {cfg.init}", unit="step",
                leave=False, disable=None)
 
-    class _Bar:
-        def update(self, step: int, gn: torch.Tensor) -> None:
-            bar.update(1)
-            if step % 25 == 0:
-                bar.set_postfix(grad_norm=f"{float(gn.max()):.2e}")
+    def update(step: int, gn: torch.Tensor) -> None:
+        bar.update(1)
+        if step % 25 == 0:
+            bar.set_postfix(grad_norm=f"{float(gn.max()):.2e}")
 
-        def close(self) -> None:
-            bar.close()
-
-    return _Bar()
+    return bar, update

@@ -108,9 +108,13 @@ class Teacher:
         start = 0
         for Z in self.semantic_chunks(len(X), stream):
             rows = slice(start, start + len(Z))
-            self.targets(Z, out=Y[rows])
-            np.add(Z, self.P, out=X[rows], casting="same_kind")
+            self._inputs_and_targets(Z, X[rows], Y[rows])
             start += len(Z)
+
+    def _inputs_and_targets(self, Z: np.ndarray, X: np.ndarray, Y: np.ndarray) -> None:
+        """X = Z + P and Y = teacher(Z), written into the given arrays (cast to their dtype)."""
+        self.targets(Z, out=Y)
+        np.add(Z, self.P, out=X, casting="same_kind")
 
     def semantic_chunks(
         self, n: int, stream: str, chunk: int | None = None
@@ -128,5 +132,6 @@ class Teacher:
     ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yield (X, Y) chunks of n samples: inputs with positions added, and targets."""
         for Z in self.semantic_chunks(n, stream, chunk):
-            Y = self.targets(Z).astype(dtype, copy=False)
-            yield (Z + self.P).astype(dtype, copy=False), Y
+            X, Y = np.empty(Z.shape, dtype), np.empty(Z.shape, dtype)
+            self._inputs_and_targets(Z, X, Y)
+            yield X, Y

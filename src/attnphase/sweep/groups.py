@@ -10,15 +10,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from ..config import Config
+from ..experiment import teacher_key
 
 # rough L-BFGS pass count, for ordering units by cost only
 LBFGS_PASSES = 150
-
-
-def teacher_key(cfg: Config) -> tuple:
-    """Fields that fix the teacher and its test samples (and the tensor placement)."""
-    return (cfg.seed, cfg.d, cfg.L, cfg.teacher_rank, cfg.sigma, cfg.omega, str(cfg.A_matrix),
-            cfg.test_samples, cfg.dtype, cfg.device)
 
 
 def plan_units(

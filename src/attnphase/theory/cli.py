@@ -10,6 +10,7 @@ import sys
 
 import numpy as np
 
+from ..config import A_rows, parse_A
 from ..errors import InputError
 from ..grids import parse_values
 from ..io import atomic_path
@@ -18,7 +19,6 @@ from .fixed_point import BRANCHES, curve
 from .linear import linear_theory
 from .plot import crossing, plot_curves, values
 
-A_PRESETS = {"paper": [[0.6, 0.4], [0.4, 0.6]], "appendix": [[0.3, 0.7], [0.8, 0.2]]}
 A_HELP = "2 x 2 positional matrix: 'paper', 'appendix' or a,b,c,d (row-major)"
 
 
@@ -84,18 +84,7 @@ def _check(args: argparse.Namespace, omegas: list[float] | None = None) -> list[
         raise InputError(f"--quad {args.quad}: expected an integer in 2..30")
     if args.A is None:
         return None
-    if args.A in A_PRESETS:
-        return A_PRESETS[args.A]
-    try:
-        flat = [float(v) for v in args.A.split(",")]
-    except ValueError:
-        flat = []
-    A = np.array(flat).reshape(2, 2) if len(flat) == 4 else None
-    if (A is None or not np.all(np.isfinite(A)) or np.any(A < 0)
-            or not np.allclose(A.sum(axis=1), 1.0, atol=1e-9)):
-        raise InputError(f"--A {args.A!r}: expected 'paper', 'appendix' or 4 numbers a,b,c,d "
-                         ">= 0 with a+b = c+d = 1")
-    return A.tolist()
+    return A_rows(parse_A(args.A, 2), 2)
 
 
 def _alphas(spec: str) -> list[float]:

@@ -7,11 +7,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..figures import style
 from ..io import atomic_path
 from .fixed_point import TheoryPoint, on_branch
 
-COLOURS = {"semantic": "deeppink", "positional": "royalblue", "linear": "orange",
-           "alpha_l": "crimson", "alpha_c": "forestgreen", "delta": "rebeccapurple"}
+COLOURS = {"semantic": style.SEMANTIC, "positional": style.POSITIONAL, "linear": style.LINEAR,
+           "alpha_l": style.ALPHA_L, "alpha_c": style.ALPHA_C, "delta": style.ATTENTION}
 
 
 def values(points: Sequence[TheoryPoint], name: str) -> np.ndarray:
