@@ -1,7 +1,7 @@
-"""Benchmark of the asymptotic theory: speed and accuracy against SPEC section 5.
+"""Benchmark of the asymptotic theory: speed and accuracy against docs/model.md §5.
 
 1. omega = 0.3, 40 alpha in [0.05, 2], both branches (target <= 30 s on the 2-core box);
-   the alpha = 2 semantic values against the SPEC reference; alpha_c from the curves.
+   the alpha = 2 semantic values against the reference of docs/model.md §5; alpha_c from the curves.
 2. alpha_c(omega), alpha_l(omega) at 10 omega values (target <= 3 min), against the
    published alpha_c line.
 Wall and CPU seconds are both printed: on a shared machine CPU time is the steadier number.
@@ -51,7 +51,7 @@ def bench_curve(quad: int) -> None:
     top = sem[-1]
     got = {"q_th": top.th["q_th"], "theta_th": top.th["theta_th"], "eps_g": top.eps_g,
            "eps_t": top.eps_t}
-    print("| alpha = 2, semantic | SPEC | here | rel. diff |\n| --- | --- | --- | --- |")
+    print("| alpha = 2, semantic | docs/model.md §5 | here | rel. diff |\n| --- | --- | --- | --- |")
     for k, ref in REFERENCE.items():
         print(f"| {k} | {ref} | {got[k]:.6g} | {got[k] / ref - 1:+.2%} |")
     delta = values(sem, "eps_t") - values(pos, "eps_t")

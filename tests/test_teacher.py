@@ -11,7 +11,7 @@ from attnphase.teacher import Teacher, positional_encodings
 
 
 def slow_targets(Z, Q_star, A, omega):
-    """Y = (1 - omega) S* Z + omega A Z with explicit loops (SPEC section 1)."""
+    """Y = (1 - omega) S* Z + omega A Z with explicit loops (docs/model.md §1)."""
     n, L, d = Z.shape
     Y = np.zeros_like(Z)
     for mu in range(n):

@@ -1,4 +1,4 @@
-"""The fixed point: SPEC reference values, normalisation, identities, failure reporting."""
+"""The fixed point: reference values of docs/model.md §5, normalisation, identities, failure reporting."""
 
 import numpy as np
 import pytest
@@ -15,7 +15,7 @@ def sem2():
 
 
 def test_alpha2_semantic_reference_values(sem2):
-    """SPEC section 5 (global prox, converged quadrature)."""
+    """docs/model.md §5 (global prox, converged quadrature)."""
     assert sem2.converged
     assert sem2.th["q_th"] == pytest.approx(0.1148, rel=3e-3)
     assert sem2.th["theta_th"] == pytest.approx(0.1581, rel=3e-3)

@@ -28,7 +28,7 @@ SOLVERS = ("lbfgs", "gd", "adam")
 DEVICES = ("cpu", "cuda")
 DTYPES = ("float32", "float64")
 
-# The paper's training protocols (SPEC section 2); `lbfgs` is this package's fast default.
+# The paper's training protocols (docs/model.md §2); `lbfgs` is this package's fast default.
 SOLVER_DEFAULTS: dict[str, dict[str, float]] = {
     "gd": {"lr": 0.15, "steps": 5000},
     "adam": {"lr": 0.01, "steps": 2500},

@@ -32,7 +32,7 @@ TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 @dataclass
 class TrainResult:
-    """Metrics of one trained student (SPEC section 4) with the provenance of the run."""
+    """Metrics of one trained student (docs/model.md §4) with the provenance of the run."""
 
     eps_g: float
     eps_t: float

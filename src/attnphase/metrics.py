@@ -1,4 +1,4 @@
-"""Metrics of SPEC section 4: eps_g (fresh samples), eps_t, and the overlaps m, theta, q.
+"""Metrics of docs/model.md §4: eps_g (fresh samples), eps_t, and the overlaps m, theta, q.
 
 The student is invariant under Q -> -Q, so for rank one the overlaps are reported as
 absolute values, as in the paper; for rank > 1 they are matrices, reported as they are.

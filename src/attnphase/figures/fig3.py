@@ -12,7 +12,7 @@ from . import style
 from .summary import clean, downcrossing, over_seeds, paired, select
 from .theorydata import Fig3Theory
 
-# alpha_c(omega) as published in the paper's phase diagram (SPEC section 5), for reference
+# alpha_c(omega) as published in the paper's phase diagram (docs/model.md §5), for reference
 PUBLISHED_ALPHA_C = {0.0: 0.548, 0.1: 0.707, 0.15: 0.818, 0.2: 0.928, 0.25: 1.06, 0.3: 1.241,
                      0.35: 1.454, 0.4: 1.751, 0.425: 1.939}
 

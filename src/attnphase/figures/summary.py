@@ -2,7 +2,7 @@
 
 A results frame has one row per trained student, with the columns of
 `attnphase.sweep.results_frame` (at least those in REQUIRED). The global minimiser of an
-(alpha, omega, seed) is the initialisation with the lower eps_t (SPEC section 2).
+(alpha, omega, seed) is the initialisation with the lower eps_t (docs/model.md §2).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Theory inputs of the figures, from `attnphase.theory`, as plain arrays.
 
 The figure functions take these dataclasses (or None, for simulations only), so tests can
-give them arrays directly. Values are in the public normalisation of SPEC section 4; points
+give them arrays directly. Values are in the public normalisation of docs/model.md §4; points
 that did not converge are NaN. A figure's theory is a list of independent jobs (`jobs`),
 which `reproduce` spreads over worker processes, put together by `assemble`; `solve` does
 both here. Branches and boundaries are memoised per process.
@@ -122,7 +122,7 @@ def solve(target: str, inputs: dict[str, Any]) -> Any:
 
 
 def linear_level(omega: float, sigma: float) -> float:
-    """eps_g of the linear baseline in the limit (SPEC section 5)."""
+    """eps_g of the linear baseline in the limit (docs/model.md §5)."""
     from .. import theory
 
     return float(theory.linear_theory(float(omega), float(sigma)).eps_g_lin)

@@ -1,7 +1,7 @@
-"""Asymptotic theory (d -> infinity, n = alpha d) of the tied attention model, SPEC section 5.
+"""Asymptotic theory (d -> infinity, n = alpha d) of the tied attention model, docs/model.md §5.
 
 - `solve`, `curve`: fixed points of the saddle-point equations on the semantic, positional
-  or trivial branch, with public outputs in the normalisation of SPEC section 4.
+  or trivial branch, with public outputs in the normalisation of docs/model.md §4.
 - `linear_theory`: the linear positional baseline, `B*` and `eps_g_lin`.
 - `boundary`: alpha_c(omega), alpha_l(omega) and the ends of the branches.
 """

@@ -1,4 +1,4 @@
-"""Fixed point of the saddle-point equations (SPEC section 5) for L = 2, rank 1.
+"""Fixed point of the saddle-point equations (docs/model.md §5) for L = 2, rank 1.
 
 The state is `x = (q, m, theta, V)` in the theory's normalisation (q_th = sigma^2 q,
 m_th = m, theta_th = sigma^2 theta). One step maps x to the conjugates (qh, mh, thh, Vh)
@@ -27,7 +27,7 @@ DEFAULT_QUAD = 8
 
 @dataclass
 class TheoryPoint:
-    """One fixed point. Public fields follow SPEC section 4; `th` keeps the theory's values."""
+    """One fixed point. Public fields follow docs/model.md §4; `th` keeps the theory's values."""
 
     alpha: float
     omega: float

@@ -1,4 +1,4 @@
-"""Asymptotic theory of the linear positional baseline `Yhat = B Z` (SPEC section 5).
+"""Asymptotic theory of the linear positional baseline `Yhat = B Z` (docs/model.md §5).
 
 As d -> infinity the ridge fit converges to `B* = omega A + (1 - omega) E[softmax(h* h*^T)]`,
 h* ~ N(0, rho I_2), at any alpha, and `eps_g_lin = (sigma^2 / 2) E ||B* - T||_F^2`.
