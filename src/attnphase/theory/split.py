@@ -43,7 +43,7 @@ def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _switch_points(rule: LineRule, probes: ProxResult, inputs: Inputs, V: float, sigma: float,
-                   iters: int = 30, substeps: int = 2) -> tuple[np.ndarray, np.ndarray, dict]:
+                   iters: int = 16, substeps: int = 1) -> tuple[np.ndarray, np.ndarray, dict]:
     """Lines and inner positions where the global minimiser switches basin between probes.
 
     Returns (line index, switch position) per switch, and the polished local minima on both
@@ -58,36 +58,34 @@ def _switch_points(rule: LineRule, probes: ProxResult, inputs: Inputs, V: float,
     # (a long step can slide into the other basin where the two are shallow); the basin
     # switches between the probes iff either continuation misses the other end's minimiser
     # (one basin may vanish on the way, so one direction is not enough)
-    lines_of = np.repeat(np.arange(M), n - 1)
-    t0 = np.tile(rule.inner[:-1], M)
-    t1 = np.tile(rule.inner[1:], M)
+    # only pairs where one end knows two distinct local minima can switch (a basin born and
+    # another one vanishing between two probes is not looked for)
+    two = ~_same(probes.offsets[:, 0], probes.offsets[:, -1]).reshape(M, n)
+    line, j = np.nonzero(two[:, :-1] | two[:, 1:])
+    t0, t1 = rule.inner[j], rule.inner[j + 1]
 
-    def follow(h_from: np.ndarray, frm: np.ndarray, to: np.ndarray, rows: np.ndarray):
-        hh = h_from
+    def follow(h_from: np.ndarray, frm: np.ndarray, to: np.ndarray):
+        hh, vv = h_from, None
         for k in range(1, substeps + 1):
             tk = frm + (to - frm) * k / substeps
-            wk, Tk = inputs(line_points(rule.outer[rows], tk[:, None]))
+            wk, Tk = inputs(line_points(rule.outer[line], tk[:, None]))
             hh, vv = polish(hh, wk, Tk, V, sigma)
         return hh, vv
 
-    hc, vc = follow(h[:, :-1].reshape(-1, 2), t0, t1, lines_of)
-    hb, vb = follow(h[:, 1:].reshape(-1, 2), t1, t0, lines_of)
-    hc, vc = hc.reshape(M, n - 1, 2), vc.reshape(M, n - 1)
-    hb, vb = hb.reshape(M, n - 1, 2), vb.reshape(M, n - 1)
-    jump = ~_same(hc, h[:, 1:]) | ~_same(hb, h[:, :-1])
-    line, j = np.nonzero(jump)
-    empty = np.zeros(0)
+    hc, vc = follow(h[line, j], t0, t1)
+    hb, vb = follow(h[line, j + 1], t1, t0)
+    jump = ~_same(hc, h[line, j + 1]) | ~_same(hb, h[line, j])
+    line, j, hc, vc, hb, vb = line[jump], j[jump], hc[jump], vc[jump], hb[jump], vb[jump]
     if line.size == 0:
-        return line, empty, {}
-    hb, vb = hb[line, j], vb[line, j]
+        return line, np.zeros(0), {}
     a, b = rule.inner[j].astype(float), rule.inner[j + 1].astype(float)
     fa = val[line, j] - vb          # D = value(A) - value(B) <= 0 at a
-    fb = vc[line, j] - val[line, j + 1]  # >= 0 at b
+    fb = vc - val[line, j + 1]  # >= 0 at b
     hA, hB = h[line, j].copy(), h[line, j + 1].copy()
     outer = rule.outer[line]
     # where one basin does not reach the other end of the interval D is undefined there:
     # bisect (a vanished basin counts as losing) instead of interpolating
-    bisect = _same(hb, h[line, j]) | _same(hc[line, j], h[line, j + 1])
+    bisect = _same(hb, h[line, j]) | _same(hc, h[line, j + 1])
     side = np.zeros(line.size)
     c = b.copy()
     active = np.ones(line.size, dtype=bool)
@@ -120,7 +118,7 @@ def _switch_points(rule: LineRule, probes: ProxResult, inputs: Inputs, V: float,
         b[i_p], fb[i_p] = cc[~neg], fc[~neg]
         fa[i_p[side[i_p] == 1]] /= 2.0
         side[i_p] = 1
-        active[idx] = (b[idx] - a[idx] > 1e-9) & ((np.abs(fc) > 1e-15) | gone)
+        active[idx] = (b[idx] - a[idx] > 1e-8) & ((np.abs(fc) > 1e-15) | gone)
     return line, c, {"j": j, "hA": hA, "hB": hB}
 
 
