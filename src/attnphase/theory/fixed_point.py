@@ -164,7 +164,9 @@ def _initial(pb: _Problem) -> np.ndarray:
         return np.array([rho, 0.0, 0.9 * rho, 1.0])
     if pb.branch == "positional":
         return np.array([0.1 * rho, 0.5, 0.0, 1.0])
-    return np.array([0.1 * rho, 0.0, 0.0, 1.0])
+    # m = theta = 0: V is of order sigma^2 / lam there; from small q (or V = 1) the first
+    # step has lam + sigma^2 Vh < 0 for alpha >~ 1.7, where the map is undefined
+    return np.array([0.5 * rho, 0.0, 0.0, 0.5 * pb.sigma**2 / max(pb.lam, 1e-3)])
 
 
 def _outputs(x: np.ndarray, hats: np.ndarray, ch: _Channel) -> tuple[float, float, float]:
