@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from . import __version__
-from .config import Config
+from .config import BRANCH_INITS, Config
 from .data import Dataset, generate
 from .errors import InputError
 from .experiment import TORCH_DTYPES, device_of
@@ -32,7 +32,7 @@ from .student import initial_Q
 from .teacher import attention
 from .train import solve
 
-INITS = ("semantic", "positional")
+INITS = BRANCH_INITS
 
 
 @dataclass

@@ -10,7 +10,7 @@ import sys
 
 import numpy as np
 
-from ..config import A_rows, parse_A
+from ..config import A_rows, check_param, parse_A
 from ..errors import InputError
 from ..grids import parse_values
 from ..io import atomic_path
@@ -74,12 +74,9 @@ def _check(args: argparse.Namespace, omegas: list[float] | None = None) -> list[
     """Validate the model options; return A as a 2 x 2 list (None: the default)."""
     flag = "--omega" if omegas is None else "--omegas"
     for om in omegas if omegas is not None else [args.omega]:
-        if not (math.isfinite(om) and 0.0 <= om <= 1.0):
-            raise InputError(f"{flag}: omega = {om} is not a number in [0, 1]")
-    if not (math.isfinite(args.sigma) and args.sigma > 0):
-        raise InputError(f"--sigma {args.sigma}: expected a finite number > 0")
-    if not (math.isfinite(args.lam) and args.lam >= 0):
-        raise InputError(f"--lam {args.lam}: expected a finite number >= 0")
+        check_param("omega", om, flag)
+    check_param("sigma", args.sigma, "--sigma")
+    check_param("lam", args.lam, "--lam")
     if not 2 <= args.quad <= 30:
         raise InputError(f"--quad {args.quad}: expected an integer in 2..30")
     if args.A is None:
