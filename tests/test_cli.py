@@ -130,3 +130,17 @@ class _nullcontext:
 
     def __exit__(self, *exc):
         return False
+
+
+def test_configs_ship_inside_the_package(tmp_path, monkeypatch):
+    """The figures' sweep configs are package resources, found from any working directory."""
+    from attnphase.config import config_resource
+    from attnphase.reproduce import config_path
+    from attnphase.sweep import load_spec
+
+    monkeypatch.chdir(tmp_path)
+    for quick in (True, False):
+        for target in ("fig2", "fig3", "concentration"):
+            path = config_path(target, quick)
+            assert path.is_file() and path.parent.parent == config_resource()
+            assert load_spec(path).configs

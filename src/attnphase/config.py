@@ -309,6 +309,18 @@ def load_yaml(path: str | Path, where: str | None = None) -> dict[str, Any]:
     return data
 
 
+def config_resource(*parts: str) -> Path:
+    """A file of the configs shipped with the package (`configs/` of the repository, mapped
+    into the package as `attnphase/configs`), e.g. `config_resource("quick", "fig2.yaml")`.
+
+    Found through importlib.resources, so it works from a wheel installed anywhere, an
+    editable install and a source checkout alike, whatever the working directory.
+    """
+    from importlib.resources import files
+
+    return Path(str(files("attnphase").joinpath("configs", *parts)))
+
+
 def dump_yaml(cfg: Config) -> str:
     """YAML text of a config."""
     return yaml.safe_dump(cfg.to_dict(), sort_keys=False)
