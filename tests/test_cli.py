@@ -144,3 +144,30 @@ def test_configs_ship_inside_the_package(tmp_path, monkeypatch):
             path = config_path(target, quick)
             assert path.is_file() and path.parent.parent == config_resource()
             assert load_spec(path).configs
+
+
+@pytest.mark.parametrize("argv, banned", [
+    (["--help"], ["torch", "numpy", "pandas", "matplotlib"]),
+    (["theory", "curve", "--alphas", "1", "--branch", "trivial", "--json"], ["torch"]),
+    (["train", "--d", "20", "--test-samples", "200", "--json"],
+     ["pandas", "matplotlib", "scipy", "attnphase.theory", "attnphase.figures"]),
+])
+def test_each_command_imports_only_what_it_needs(argv, banned):
+    code = ("import sys\nfrom attnphase.cli import main\n"
+            f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+            f"print(sorted(m for m in {banned!r} if m in sys.modules), file=sys.stderr)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.stderr.strip().splitlines()[-1] == "[]", proc.stderr
+
+
+def test_every_listed_command_is_registered_by_its_module():
+    """COMMANDS is the one list: each module's register(subparsers) adds exactly its names."""
+    import importlib
+
+    from attnphase.cli import COMMANDS
+    from attnphase.options import Parser
+
+    for module in {c.module for c in COMMANDS.values()}:
+        sub = Parser(prog="attnphase").add_subparsers(dest="command")
+        importlib.import_module(module).register(sub)
+        assert set(sub.choices) == {n for n, c in COMMANDS.items() if c.module == module}

@@ -17,7 +17,6 @@ from ..io import atomic_path
 from .boundary import boundary
 from .fixed_point import BRANCHES, curve
 from .linear import linear_theory
-from .plot import crossing, plot_curves, values
 
 A_HELP = "2 x 2 positional matrix: 'paper', 'appendix' or a,b,c,d (row-major)"
 
@@ -156,6 +155,8 @@ def run_boundary(args: argparse.Namespace) -> int:
 
 def run_plot(args: argparse.Namespace) -> int:
     """Handler of `theory plot`."""
+    from .plot import crossing, plot_curves, values  # matplotlib: only for this command
+
     A = _check(args)
     alphas = sorted(_alphas(args.alphas))
     if len(alphas) < 2:
