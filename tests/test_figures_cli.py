@@ -8,8 +8,8 @@ import yaml
 
 from attnphase import reproduce
 from attnphase.cli import main
-from attnphase.figures.cli import grid_values
 from attnphase.sweep import run_sweep
+from attnphase.sweep.grid import parse_values as grid_values
 
 TINY = {
     "fig2": {"base": {"d": 16, "omega": 0.3, "test_samples": 300},

@@ -22,7 +22,7 @@ from .config import FIELDS, Config, from_dict, load_yaml, parse_A
 from .errors import InputError
 
 # modules that add their own sub-commands (theory, sweep, results, figure, cv-lambda, reproduce)
-PLUGINS = ("attnphase.theory.cli", "attnphase.sweep.cli", "attnphase.figures.cli")
+PLUGINS = ("attnphase.theory.cli", "attnphase.sweep.cli", "attnphase.reproduce_cli")
 
 # option name -> config field, for the options shared by several sub-commands
 DATA_OPTIONS = {
@@ -177,7 +177,8 @@ def cmd_linear(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     """Both initialisations and the linear baseline for several alpha: the global minimiser."""
     from .experiment import train_many
-    from .grids import parse_values
+    from .sweep.grid import parse_values
+    from .transitions import semantic_global
 
     use_threads()
     cfg, ds = _config_and_data(args)
@@ -188,7 +189,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     rows = []
     for k in range(0, len(res), 2):
         sem, pos = res[k], res[k + 1]
-        best = sem if sem.eps_t <= pos.eps_t else pos
+        best = sem if semantic_global(sem.eps_t, pos.eps_t) else pos
         rows.append({"alpha": sem.alpha, "eps_t_sem": sem.eps_t, "eps_t_pos": pos.eps_t,
                      "delta_eps_t": sem.eps_t - pos.eps_t, "global": best.init,
                      "eps_g": best.eps_g, "eps_g_lin": best.eps_g_lin, "m": best.m,
