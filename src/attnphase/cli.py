@@ -40,11 +40,11 @@ COMMANDS: dict[str, Command] = {
     "sweep": Command("attnphase.sweep.cli", "run every grid point of a sweep config "
                      "(resumable)"),
     "results": Command("attnphase.sweep.cli", "read the results database"),
-    "figure": Command("attnphase.figures.cli", "draw a figure (PNG and PDF) from stored "
+    "figure": Command("attnphase.reproduce_cli", "draw a figure (PNG and PDF) from stored "
                       "results"),
-    "cv-lambda": Command("attnphase.figures.cli", "k-fold cross-validation of lambda "
+    "cv-lambda": Command("attnphase.reproduce_cli", "k-fold cross-validation of lambda "
                          "(attention, both inits) and lambda_lin (linear)"),
-    "reproduce": Command("attnphase.figures.cli", "run the sweeps and theory of the paper's "
+    "reproduce": Command("attnphase.reproduce_cli", "run the sweeps and theory of the paper's "
                          "figures, and draw them"),
 }
 

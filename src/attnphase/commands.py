@@ -137,7 +137,8 @@ def cmd_linear(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     """Both initialisations and the linear baseline for several alpha: the global minimiser."""
     from .experiment import train_many
-    from .grids import parse_values
+    from .sweep.grid import parse_values
+    from .transitions import semantic_global
 
     use_threads()
     cfg, ds = _config_and_data(args)
@@ -148,7 +149,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     rows = []
     for k in range(0, len(res), 2):
         sem, pos = res[k], res[k + 1]
-        best = sem if sem.eps_t <= pos.eps_t else pos
+        best = sem if semantic_global(sem.eps_t, pos.eps_t) else pos
         rows.append({"alpha": sem.alpha, "eps_t_sem": sem.eps_t, "eps_t_pos": pos.eps_t,
                      "delta_eps_t": sem.eps_t - pos.eps_t, "global": best.init,
                      "eps_g": best.eps_g, "eps_g_lin": best.eps_g_lin, "m": best.m,

@@ -8,14 +8,13 @@ import json
 import math
 import sys
 
-import numpy as np
-
 from ..config import A_rows, check_param, parse_A
 from ..errors import InputError
-from ..grids import parse_values
 from ..io import atomic_path
+from ..sweep.grid import parse_values
+from ..transitions import downcrossing, global_minimiser
 from .boundary import boundary
-from .fixed_point import BRANCHES, curve
+from .fixed_point import BRANCHES, curve, values
 from .linear import linear_theory
 
 A_HELP = "2 x 2 positional matrix: 'paper', 'appendix' or a,b,c,d (row-major)"
@@ -155,7 +154,7 @@ def run_boundary(args: argparse.Namespace) -> int:
 
 def run_plot(args: argparse.Namespace) -> int:
     """Handler of `theory plot`."""
-    from .plot import crossing, plot_curves, values  # matplotlib: only for this command
+    from .plot import plot_curves  # matplotlib: only for this command
 
     A = _check(args)
     alphas = sorted(_alphas(args.alphas))
@@ -166,11 +165,11 @@ def run_plot(args: argparse.Namespace) -> int:
     sem = curve(alphas, args.omega, args.sigma, args.lam, "semantic", A, quad=args.quad)
     pos = curve(alphas, args.omega, args.sigma, args.lam, "positional", A, quad=args.quad)
     lin = linear_theory(args.omega, args.sigma, A).eps_g_lin
-    a = np.array(alphas)
-    delta = values(sem, "eps_t") - values(pos, "eps_t")
-    alpha_c = crossing(a, delta)
-    glob = np.where(delta <= 0, values(sem, "eps_g"), values(pos, "eps_g"))
-    alpha_l = crossing(a, glob - lin, first=True)
+    eps_t = values(sem, "eps_t"), values(pos, "eps_t")
+    alpha_c = downcrossing(alphas, eps_t[0] - eps_t[1])
+    glob = global_minimiser(values(sem, "eps_g"), values(pos, "eps_g"), *eps_t)
+    alpha_l = downcrossing(alphas, glob - lin, last=False)
+    alpha_c, alpha_l = (None if math.isnan(v) else v for v in (alpha_c, alpha_l))
     plot_curves(sem, pos, lin, args.out, alpha_c, alpha_l)
     print(f"wrote {args.out}")
     return 0
