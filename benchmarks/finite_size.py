@@ -131,7 +131,11 @@ def fit(args: argparse.Namespace) -> None:
     import matplotlib.pyplot as plt
 
     from attnphase.theory import curve
-    from attnphase.theory.plot import crossing, values
+    from attnphase.theory.fixed_point import values
+    from attnphase.transitions import downcrossing
+
+    def crossing(x, y) -> float:
+        return downcrossing(x, y)
 
     tab = table(Path(args.csv))
     omegas = sorted({k[0] for k in tab})

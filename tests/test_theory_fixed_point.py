@@ -1,4 +1,4 @@
-"""The fixed point: reference values of docs/model.md §5, normalisation, identities, failures."""
+"""The fixed point: docs/model.md §5 reference values, normalisation, identities, failures."""
 
 import numpy as np
 import pytest

@@ -8,16 +8,14 @@ import json
 import math
 import sys
 
-import numpy as np
-
-from ..config import A_rows, parse_A
+from ..config import A_rows, check_param, parse_A
 from ..errors import InputError
-from ..grids import parse_values
 from ..io import atomic_path
+from ..sweep.grid import parse_values
+from ..transitions import downcrossing, global_minimiser
 from .boundary import boundary, boundary_error
-from .fixed_point import BRANCHES, curve
+from .fixed_point import BRANCHES, curve, values
 from .linear import linear_theory
-from .plot import crossing, plot_curves, values
 
 A_HELP = "2 x 2 positional matrix: 'paper', 'appendix' or a,b,c,d (row-major)"
 
@@ -78,12 +76,9 @@ def _check(args: argparse.Namespace, omegas: list[float] | None = None) -> list[
     """Validate the model options; return A as a 2 x 2 list (None: the default)."""
     flag = "--omega" if omegas is None else "--omegas"
     for om in omegas if omegas is not None else [args.omega]:
-        if not (math.isfinite(om) and 0.0 <= om <= 1.0):
-            raise InputError(f"{flag}: omega = {om} is not a number in [0, 1]")
-    if not (math.isfinite(args.sigma) and args.sigma > 0):
-        raise InputError(f"--sigma {args.sigma}: expected a finite number > 0")
-    if not (math.isfinite(args.lam) and args.lam >= 0):
-        raise InputError(f"--lam {args.lam}: expected a finite number >= 0")
+        check_param("omega", om, flag)
+    check_param("sigma", args.sigma, "--sigma")
+    check_param("lam", args.lam, "--lam")
     if not 2 <= args.quad <= 30:
         raise InputError(f"--quad {args.quad}: expected an integer in 2..30")
     if args.A is None:
@@ -165,21 +160,24 @@ def run_boundary(args: argparse.Namespace) -> int:
 
 def run_plot(args: argparse.Namespace) -> int:
     """Handler of `theory plot`."""
+    from .plot import plot_curves  # matplotlib: only for this command
+
     A = _check(args)
     alphas = sorted(_alphas(args.alphas))
     if len(alphas) < 2:
         raise InputError(f"--alphas {args.alphas!r}: the plot needs at least 2 values")
     if not str(args.out).lower().endswith(".png"):
         raise InputError(f"--out {args.out!r}: expected a file name ending in .png")
-    a = np.array(alphas)
     lin = linear_theory(args.omega, args.sigma, A).eps_g_lin
 
     def lines(quad: int):
         sem = curve(alphas, args.omega, args.sigma, args.lam, "semantic", A, quad=quad)
         pos = curve(alphas, args.omega, args.sigma, args.lam, "positional", A, quad=quad)
-        delta = values(sem, "eps_t") - values(pos, "eps_t")
-        glob = np.where(delta <= 0, values(sem, "eps_g"), values(pos, "eps_g"))
-        return sem, pos, crossing(a, delta), crossing(a, glob - lin, first=True)
+        eps_t = values(sem, "eps_t"), values(pos, "eps_t")
+        alpha_c = downcrossing(alphas, eps_t[0] - eps_t[1])
+        glob = global_minimiser(values(sem, "eps_g"), values(pos, "eps_g"), *eps_t)
+        alpha_l = downcrossing(alphas, glob - lin, last=False)
+        return sem, pos, *(None if math.isnan(v) else v for v in (alpha_c, alpha_l))
 
     errs: list[float | None] = [None, None]
     if args.error:  # the reported curves use the larger rule; the smaller gives the bars

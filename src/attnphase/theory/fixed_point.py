@@ -355,7 +355,7 @@ def curve(alphas: Sequence[float], omega: float = 0.3, sigma: float = 0.5, lam: 
 
 def _rank(pt: TheoryPoint) -> tuple[bool, float]:
     """Sort key: usable points first, then the lower eps_t."""
-    return (not (pt.converged and on_branch(pt)), pt.eps_t)
+    return (not usable(pt), pt.eps_t)
 
 
 def _follow(alphas: list[float], omega, sigma, lam, branch, A, kwargs,
@@ -372,7 +372,7 @@ def _follow(alphas: list[float], omega, sigma, lam, branch, A, kwargs,
             if _rank(cold) < _rank(pt):
                 pt, good = cold, []
         points.append(pt)
-        good = good[-1:] + [pt] if pt.converged and on_branch(pt) else []
+        good = good[-1:] + [pt] if usable(pt) else []
     return points
 
 
@@ -397,3 +397,13 @@ def on_branch(pt: TheoryPoint, floor: float = 1e-4) -> bool:
     if pt.branch == "positional":
         return pt.m > floor
     return True
+
+
+def usable(pt: TheoryPoint) -> bool:
+    """Converged and on its branch: the only points the boundaries, plots and figures use."""
+    return pt.converged and on_branch(pt)
+
+
+def values(points: Sequence[TheoryPoint], name: str) -> np.ndarray:
+    """The field `name` of each point; NaN where a point is not `usable`."""
+    return np.array([getattr(p, name) if usable(p) else np.nan for p in points], dtype=float)

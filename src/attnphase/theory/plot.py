@@ -1,4 +1,7 @@
-"""Figure of the theory curves against alpha at one omega, in the paper's colours."""
+"""Figure of the theory curves against alpha at one omega, in the paper's colours.
+
+matplotlib is imported only when a figure is drawn, so the theory and its CLI load without it.
+"""
 
 from __future__ import annotations
 
@@ -7,29 +10,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..figures import style
+from .. import palette
 from ..io import atomic_path
-from .fixed_point import TheoryPoint, on_branch
+from .fixed_point import TheoryPoint, values
 
-COLOURS = {"semantic": style.SEMANTIC, "positional": style.POSITIONAL, "linear": style.LINEAR,
-           "alpha_l": style.ALPHA_L, "alpha_c": style.ALPHA_C, "delta": style.ATTENTION}
-
-
-def values(points: Sequence[TheoryPoint], name: str) -> np.ndarray:
-    return np.array([getattr(p, name) if p.converged and on_branch(p) else np.nan
-                     for p in points])
-
-
-def crossing(alphas: np.ndarray, y: np.ndarray, first: bool = False) -> float | None:
-    """Largest (or `first`: smallest) alpha where y changes sign from + to -, or None.
-
-    Linear interpolation between grid points: for drawing; `boundary` root-brackets.
-    """
-    cells = range(len(alphas) - 1) if first else range(len(alphas) - 2, -1, -1)
-    for i in cells:
-        if y[i] > 0 >= y[i + 1]:
-            return float(alphas[i] + y[i] * (alphas[i + 1] - alphas[i]) / (y[i] - y[i + 1]))
-    return None
+COLOURS = {"semantic": palette.SEMANTIC, "positional": palette.POSITIONAL,
+           "linear": palette.LINEAR, "alpha_l": palette.ALPHA_L, "alpha_c": palette.ALPHA_C,
+           "delta": palette.ATTENTION}
 
 
 def _pm(x: float | None, err: float | None) -> str:
