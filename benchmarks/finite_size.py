@@ -167,7 +167,7 @@ def fit(args: argparse.Namespace) -> None:
         ea = np.array(ext)
         ax.errorbar(alphas, ea[:, 0], yerr=ea[:, 1], fmt="s", color="k", ms=4,
                     label="d -> inf (a + b/d)")
-        dense = np.linspace(min(alphas), max(alphas), 40)
+        dense = np.linspace(min(alphas), max(alphas), 12)
         th = (values(curve(dense, om, branch="semantic"), "eps_t")
               - values(curve(dense, om, branch="positional"), "eps_t"))
         ax.plot(dense, th, color="forestgreen", lw=1.5, label="theory")

@@ -109,3 +109,16 @@ def test_row_is_strict_json():
     row = p.row()
     assert row["converged"] is False
     assert all(v is None or isinstance(v, (str, bool, int, float)) for v in row.values())
+
+
+def test_fixed_points_enumerates_distinct_solutions():
+    """omega = 0.3, alpha = 2: the semantic and the positional fixed point, each found once
+    although two starts lead to each; sorted by eps_t (the semantic one is global there)."""
+    from attnphase.theory.enumerate import fixed_points
+
+    pts = fixed_points(2.0, 0.3, m_starts=(0.15, 0.4), theta_starts=(0.5, 0.9), quad=6)
+    kinds = [("semantic" if p.theta > 1e-3 else "positional" if p.m > 1e-3 else "trivial")
+             for p in pts]
+    assert kinds.count("semantic") == 1 and kinds.count("positional") == 1
+    assert kinds[0] == "semantic"
+    assert [p.eps_t for p in pts] == sorted(p.eps_t for p in pts)

@@ -5,11 +5,13 @@
 - `linear_theory`: the linear positional baseline, `B*` and `eps_g_lin`.
 - `boundary`: alpha_c(omega), alpha_l(omega) and the ends of the branches;
   `boundary_error` adds error bars from a convergence study in the quadrature.
+- `fixed_points`: every fixed point a scan of starting points reaches, by eps_t.
 """
 
 from .boundary import Boundary, boundary, boundary_error
+from .enumerate import fixed_points
 from .fixed_point import BRANCHES, TheoryPoint, curve, solve
 from .linear import LinearTheory, linear_theory
 
 __all__ = ["BRANCHES", "Boundary", "LinearTheory", "TheoryPoint", "boundary",
-           "boundary_error", "curve", "linear_theory", "solve"]
+           "boundary_error", "curve", "fixed_points", "linear_theory", "solve"]
