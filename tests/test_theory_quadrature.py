@@ -1,6 +1,5 @@
 """Gauss-Hermite rules: exact moments, and the theory's outputs converged in the rule size."""
 
-import numpy as np
 import pytest
 
 from attnphase.theory import solve
@@ -39,16 +38,15 @@ def test_semantic_alpha2_moves_less_than_0p2_percent_when_refined():
 
 @pytest.mark.slow
 def test_convergence_study_both_branches():
-    """8 -> 12 nodes per variable. The positional branch's eps_t is converged; its q, m, V
-    move by up to ~2% (the global prox jumps between basins across the nodes: see
-    docs/theory.md), so they get the wider tolerance."""
-    for branch, alpha, tight in (("semantic", 1.5, FIELDS), ("positional", 1.0, ("eps_t",))):
-        a = solve(alpha, branch=branch, quad=8)
-        b = solve(alpha, branch=branch, quad=12)
+    """12 -> 16 nodes per variable with the split rule: every output within 2e-3 on both
+    branches (docs/theory.md: the positional outputs spread by up to 1.1e-3 over 12-20
+    nodes, the semantic ones by < 1e-3)."""
+    for branch, alpha in (("semantic", 1.5), ("positional", 1.0)):
+        a = solve(alpha, branch=branch, quad=12)
+        b = solve(alpha, branch=branch, quad=16)
+        assert a.converged and b.converged
         for f in ("q", "m", "theta", "V", "eps_g", "eps_t"):
             ref = getattr(b, f)
             if abs(ref) < 1e-6:
                 continue
-            tol = 3e-3 if f in tight else 3e-2
-            assert getattr(a, f) == pytest.approx(ref, rel=tol), (branch, f)
-    assert np.isfinite(a.residual)
+            assert getattr(a, f) == pytest.approx(ref, rel=2e-3), (branch, f)
