@@ -204,6 +204,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _table(rows: list[dict], cols: list[str]) -> None:
+    from .tables import text_table
+
     def fmt(v: Any) -> str:
         if isinstance(v, float):
             return f"{v:.4g}" if abs(v) >= 1e-3 or v == 0 else f"{v:.3e}"
@@ -211,11 +213,7 @@ def _table(rows: list[dict], cols: list[str]) -> None:
             return json.dumps(v, default=lambda x: round(x, 4))
         return str(v)
 
-    cells = [[fmt(r[c]) for c in cols] for r in rows]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
-    print("  ".join(c.rjust(w) for c, w in zip(cols, widths, strict=True)))
-    for row in cells:
-        print("  ".join(v.rjust(w) for v, w in zip(row, widths, strict=True)))
+    print(text_table(rows, cols, fmt))
 
 
 # ------------------------------------------------------------------------------ parser

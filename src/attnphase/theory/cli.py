@@ -12,6 +12,7 @@ from ..config import A_rows, parse_A
 from ..errors import InputError
 from ..io import atomic_path
 from ..sweep.grid import parse_values
+from ..tables import text_table
 from ..transitions import downcrossing, global_minimiser
 from .boundary import boundary
 from .fixed_point import BRANCHES, curve, values
@@ -104,12 +105,7 @@ def _emit(rows: list[dict], args: argparse.Namespace) -> None:
             w.writerows(rows)
         print(f"wrote {args.csv} ({len(rows)} rows)")
     else:
-        keys = list(rows[0])
-        cells = [[_fmt(r[k]) for k in keys] for r in rows]
-        widths = [max(len(k), *(len(c[i]) for c in cells)) for i, k in enumerate(keys)]
-        print("  ".join(k.rjust(w) for k, w in zip(keys, widths, strict=True)))
-        for c in cells:
-            print("  ".join(v.rjust(w) for v, w in zip(c, widths, strict=True)))
+        print(text_table(rows, list(rows[0]), _fmt))
 
 
 def _fmt(v) -> str:
