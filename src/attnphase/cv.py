@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from . import __version__
-from .config import Config
+from .config import BRANCH_INITS, Config
 from .data import Dataset, generate
 from .device import TORCH_DTYPES, device_of
 from .errors import InputError
@@ -34,7 +34,7 @@ from .teacher import attention
 from .train import solve
 from .transitions import semantic_global
 
-INITS = ("semantic", "positional")
+INITS = BRANCH_INITS
 
 
 @dataclass

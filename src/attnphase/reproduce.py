@@ -20,12 +20,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .config import Config
+from .config import Config, config_resource
 from .errors import InputError
 
 SWEPT = ("fig2", "fig3", "concentration")
 TARGETS = (*SWEPT, "lambda-cv")
-CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 
 @dataclass(frozen=True)
@@ -53,11 +52,10 @@ def targets(name: str) -> list[str]:
 
 
 def config_path(target: str, quick: bool) -> Path:
-    """The sweep config of a figure: `CONFIGS/paper/<target>.yaml` or `CONFIGS/quick/...`."""
-    path = CONFIGS / (QUICK if quick else PAPER).folder / f"{target}.yaml"
+    """The sweep config of a figure: `configs/paper/<target>.yaml` or `configs/quick/...`."""
+    path = config_resource((QUICK if quick else PAPER).folder, f"{target}.yaml")
     if not path.is_file():
-        raise InputError(f"{path}: no such sweep config (expected configs/paper/ and "
-                         "configs/quick/ beside src/)")
+        raise InputError(f"{path}: no such sweep config (the package's configs/ is incomplete)")
     return path
 
 

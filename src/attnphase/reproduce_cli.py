@@ -21,7 +21,7 @@ CV_OPTIONS = {"d": int, "alpha": float, "n": int, "omega": float, "sigma": float
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `figure`, `cv-lambda` and `reproduce` to the `attnphase` parser."""
-    from .cli import HELP, _add
+    from .options import add_options
     from .sweep import DEFAULT_DB
 
     f = subparsers.add_parser("figure", help="draw a figure (PNG and PDF) from stored results")
@@ -40,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     c = subparsers.add_parser("cv-lambda", help="k-fold cross-validation of lambda (attention, "
                                                 "both inits) and lambda_lin (linear)")
-    _add(c, CV_OPTIONS, HELP)
+    add_options(c, CV_OPTIONS)
     c.add_argument("--lams", default="log:1e-4:10:11",
                    help="lambda grid: 'a,b,c', 'start:stop:count' or 'log:start:stop:count' "
                         "(default log:1e-4:10:11)")
@@ -88,8 +88,8 @@ def cmd_figure(args: argparse.Namespace) -> int:
 
 
 def cmd_cv(args: argparse.Namespace) -> int:
-    from .cli import build_config
     from .cv import cross_validate
+    from .options import build_config
 
     cfg = build_config(args, list(CV_OPTIONS))
     result = cross_validate(cfg, parse_values(args.lams, "lams"),

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from ..config import BRANCH_INITS
 from ..errors import InputError
 from ..transitions import global_minimiser, semantic_global
 
@@ -23,7 +24,7 @@ REQUIRED = ("d", "alpha", "omega", "sigma", "lam", "init", "seed", "eps_g", "eps
 # what identifies a run apart from its initialisation and seed, where the frame has it
 IDENTITY = ("d", "alpha", "omega", "sigma", "lam", "L", "rank", "solver")
 METRICS = ("eps_g", "eps_t", "m", "theta", "q", "eps_g_lin")
-INITS = ("semantic", "positional")
+INITS = BRANCH_INITS
 
 
 def frame_from_results(results: Iterable) -> pd.DataFrame:

@@ -80,7 +80,7 @@ def load_spec(config: dict[str, Any] | str | Path) -> SweepSpec:
     """Read (a YAML path) and expand a sweep config; InputError on anything bad."""
     if isinstance(config, str | Path):
         where = f"sweep config {config}"
-        raw = load_yaml(config)
+        raw = load_yaml(config, where=where)
     else:
         where = "sweep config"
         raw = config

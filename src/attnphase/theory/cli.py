@@ -8,7 +8,7 @@ import json
 import math
 import sys
 
-from ..config import A_rows, parse_A
+from ..config import A_rows, check_param, parse_A
 from ..errors import InputError
 from ..io import atomic_path
 from ..sweep.grid import parse_values
@@ -17,7 +17,6 @@ from ..transitions import downcrossing, global_minimiser
 from .boundary import boundary
 from .fixed_point import BRANCHES, curve, values
 from .linear import linear_theory
-from .plot import plot_curves
 
 A_HELP = "2 x 2 positional matrix: 'paper', 'appendix' or a,b,c,d (row-major)"
 
@@ -74,12 +73,9 @@ def _check(args: argparse.Namespace, omegas: list[float] | None = None) -> list[
     """Validate the model options; return A as a 2 x 2 list (None: the default)."""
     flag = "--omega" if omegas is None else "--omegas"
     for om in omegas if omegas is not None else [args.omega]:
-        if not (math.isfinite(om) and 0.0 <= om <= 1.0):
-            raise InputError(f"{flag}: omega = {om} is not a number in [0, 1]")
-    if not (math.isfinite(args.sigma) and args.sigma > 0):
-        raise InputError(f"--sigma {args.sigma}: expected a finite number > 0")
-    if not (math.isfinite(args.lam) and args.lam >= 0):
-        raise InputError(f"--lam {args.lam}: expected a finite number >= 0")
+        check_param("omega", om, flag)
+    check_param("sigma", args.sigma, "--sigma")
+    check_param("lam", args.lam, "--lam")
     if not 2 <= args.quad <= 30:
         raise InputError(f"--quad {args.quad}: expected an integer in 2..30")
     if args.A is None:
@@ -154,6 +150,8 @@ def run_boundary(args: argparse.Namespace) -> int:
 
 def run_plot(args: argparse.Namespace) -> int:
     """Handler of `theory plot`."""
+    from .plot import plot_curves  # matplotlib: only for this command
+
     A = _check(args)
     alphas = sorted(_alphas(args.alphas))
     if len(alphas) < 2:
