@@ -239,12 +239,17 @@ FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Config))
 
 def from_dict(values: dict[str, Any], where: str = "config") -> Config:
     """Build a Config from a dict; unknown keys are refused."""
+    return Config(**check_fields(values, where))
+
+
+def check_fields(values: Any, where: str) -> dict[str, Any]:
+    """`values` if it is a mapping of config fields; InputError naming the first unknown one."""
     if not isinstance(values, dict):
         raise InputError(f"{where}: expected a mapping of fields, got {type(values).__name__}")
     unknown = sorted(set(values) - set(FIELDS))
     if unknown:
         raise InputError(f"{where}: unknown field {unknown[0]!r}; allowed: {', '.join(FIELDS)}")
-    return Config(**values)
+    return values
 
 
 class _Loader(yaml.SafeLoader):

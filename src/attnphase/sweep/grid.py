@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ..config import FIELDS, Config, from_dict, load_yaml
+from ..config import Config, check_fields, from_dict, load_yaml
 from ..errors import InputError
 
 KEYS = ("name", "base", "grid")
@@ -92,24 +92,15 @@ def load_spec(config: dict[str, Any] | str | Path) -> SweepSpec:
     name = raw.get("name")
     if not isinstance(name, str) or not name.strip():
         raise InputError(f"{where}: 'name' must be a non-empty string, got {name!r}")
-    base = _fields(raw.get("base") or {}, f"{where}: base")
+    base = dict(check_fields(raw.get("base") or {}, f"{where}: base"))
     grid = {k: _values(k, v, f"{where}: grid.{k}")
-            for k, v in _fields(raw.get("grid") or {}, f"{where}: grid").items()}
+            for k, v in check_fields(raw.get("grid") or {}, f"{where}: grid").items()}
     both = sorted(set(base) & set(grid))
     if both:
         raise InputError(f"{where}: field {both[0]!r} is both in base and in grid")
     configs = tuple(_expand(base, grid, where))
     return SweepSpec(name=name, configs=configs, source={"name": name, "base": base,
                                                          "grid": grid})
-
-
-def _fields(section: Any, where: str) -> dict[str, Any]:
-    if not isinstance(section, dict):
-        raise InputError(f"{where}: expected a mapping of config fields")
-    unknown = sorted(set(section) - set(FIELDS))
-    if unknown:
-        raise InputError(f"{where}: unknown field {unknown[0]!r}; allowed: {', '.join(FIELDS)}")
-    return dict(section)
 
 
 def _values(key: str, value: Any, where: str) -> list[Any]:
