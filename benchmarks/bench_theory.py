@@ -10,6 +10,7 @@ Prints Markdown tables.
 
     .venv/bin/python benchmarks/bench_theory.py                # both parts
     .venv/bin/python benchmarks/bench_theory.py --part curve   # the curve part only
+    .venv/bin/python benchmarks/bench_theory.py --part refine  # refinement tables (minutes)
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import time
 import numpy as np
 
 from attnphase.published import ALPHA_C as PUBLISHED
-from attnphase.theory import boundary, curve, linear_theory
+from attnphase.theory import boundary, curve, linear_theory, solve
 from attnphase.theory.fixed_point import values
 from attnphase.transitions import downcrossing
 
@@ -40,13 +41,14 @@ class Clock:
         self.cpu = time.process_time() - self.cpu
 
 
-def bench_curve(quad: int) -> None:
+def bench_curve(quad: int, split: bool = True) -> None:
     alphas = np.linspace(0.05, 2.0, 40)
     with Clock() as c:
-        sem = curve(alphas, 0.3, 0.5, 0.01, "semantic", quad=quad)
-        pos = curve(alphas, 0.3, 0.5, 0.01, "positional", quad=quad)
+        sem = curve(alphas, 0.3, 0.5, 0.01, "semantic", quad=quad, split=split)
+        pos = curve(alphas, 0.3, 0.5, 0.01, "positional", quad=quad, split=split)
     conv = sum(p.converged for p in sem + pos)
-    print(f"## curve: omega 0.3, 40 alpha in [0.05, 2], both branches (quad {quad})\n")
+    print(f"## curve: omega 0.3, 40 alpha in [0.05, 2], both branches (quad {quad}, "
+          f"split {split})\n")
     print(f"wall {c.wall:.1f} s, CPU {c.cpu:.1f} s, converged {conv}/80, "
           f"iterations {sum(p.iterations for p in sem + pos)}, load {os.getloadavg()[0]:.1f}\n")
     top = sem[-1]
@@ -79,15 +81,38 @@ def bench_boundary(omegas: list[float], quad: int) -> None:
           f"load {os.getloadavg()[0]:.1f}\n")
 
 
+def bench_refine(quads: list[int]) -> None:
+    """Refinement tables: the fixed point against the rule size, split rule and plain rule."""
+    fields = ("q", "m", "theta", "V", "eps_g", "eps_t")
+    for branch, alpha in (("semantic", 2.0), ("positional", 1.0)):
+        for split in (True, False):
+            print(f"## {branch}, alpha = {alpha}, omega = 0.3, split {split}\n")
+            print("| nodes | " + " | ".join(fields) + " | iterations | CPU s |")
+            print("| --- " * (len(fields) + 3) + "|")
+            for n in quads:
+                with Clock() as c:
+                    p = solve(alpha, 0.3, 0.5, 0.01, branch=branch, quad=n, split=split)
+                vals = " | ".join(f"{getattr(p, f):.7g}" for f in fields)
+                print(f"| {n} | {vals} | {p.iterations}{'' if p.converged else ' (not conv.)'} "
+                      f"| {c.cpu:.1f} |", flush=True)
+            print()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=("curve", "boundary", "all"), default="all")
+    ap.add_argument("--part", choices=("curve", "boundary", "refine", "all"), default="all")
+    ap.add_argument("--quads", default="6,8,10,12,14,16,20", help="rule sizes of 'refine'")
+    ap.add_argument("--plain", action="store_true", help="curve: also the plain product rule")
     ap.add_argument("--quad", type=int, default=8, help="Gauss-Hermite nodes per variable")
     ap.add_argument("--omegas", default="0,0.05,0.1,0.15,0.2,0.25,0.3,0.35,0.4,0.425")
     args = ap.parse_args()
     linear_theory(0.3, 0.5)  # warm the caches outside the clocks
     if args.part in ("curve", "all"):
         bench_curve(args.quad)
+        if args.plain:
+            bench_curve(args.quad, split=False)
+    if args.part == "refine":
+        bench_refine([int(v) for v in args.quads.split(",")])
     if args.part in ("boundary", "all"):
         bench_boundary([float(v) for v in args.omegas.split(",")], args.quad)
 

@@ -31,6 +31,8 @@ class Boundary:
     eps_g_lin: float
     semantic_end: float | None
     positional_end: float | None
+    alpha_c_err: float | None = None
+    alpha_l_err: float | None = None
 
     def row(self) -> dict[str, float | None]:
         return dict(self.__dict__)
@@ -176,6 +178,28 @@ def boundary(omegas: Sequence[float], sigma: float = 0.5, lam: float = 0.01,
         al = _alpha_l(br, ac, lin)
         ends = _ends(br) if spinodals else (None, None)
         out.append(Boundary(float(omega), _round(ac), _round(al), lin, *map(_round, ends)))
+    return out
+
+
+def boundary_error(omegas: Sequence[float], quads: Sequence[int] = (8, 10),
+                   **kwargs) -> list[Boundary]:
+    """`boundary` at each rule size in `quads`; the values of the largest, with error bars.
+
+    The error bar of alpha_c (alpha_l) is the largest change from a smaller rule to the
+    largest one: a convergence study in the quadrature (the tolerances are far tighter), not
+    a spread over solver variants. None where a root is missing at some rule size.
+    """
+    quads = sorted(quads)
+    runs = [boundary(omegas, quad=n, **kwargs) for n in quads]
+    out = []
+    for k, best in enumerate(runs[-1]):
+        errs = {}
+        for name in ("alpha_c", "alpha_l"):
+            vals = [getattr(r[k], name) for r in runs]
+            errs[name] = (None if any(v is None for v in vals) else
+                          float(max(abs(v - vals[-1]) for v in vals[:-1])))
+        best.alpha_c_err, best.alpha_l_err = errs["alpha_c"], errs["alpha_l"]
+        out.append(best)
     return out
 
 

@@ -14,7 +14,7 @@ from ..io import atomic_path
 from ..sweep.grid import parse_values
 from ..tables import text_table
 from ..transitions import downcrossing, global_minimiser
-from .boundary import boundary
+from .boundary import boundary, boundary_error
 from .fixed_point import BRANCHES, curve, values
 from .linear import linear_theory
 
@@ -45,6 +45,8 @@ def register(subparsers) -> None:
     b.add_argument("--no-multistart", dest="multistart", action="store_false",
                    help="continuation only on the positional branch (faster; omega >~ 0.1)")
     b.add_argument("--quad", type=int, default=8, help="Gauss-Hermite nodes per variable")
+    b.add_argument("--error", action="store_true",
+                   help="error bars: also solve with quad + 2 (reported) and compare")
     _output_args(b)
     b.set_defaults(func=run_boundary)
 
@@ -52,6 +54,8 @@ def register(subparsers) -> None:
     _model_args(f)
     f.add_argument("--alphas", default="0.05:2:40", help="'a,b,c' or 'start:stop:count'")
     f.add_argument("--out", required=True, help="PNG file to write")
+    f.add_argument("--error", action="store_true",
+                   help="error bands on alpha_c, alpha_l: also solve with quad + 2")
     f.set_defaults(func=run_plot)
 
 
@@ -142,8 +146,10 @@ def run_boundary(args: argparse.Namespace) -> int:
         raise InputError(f"--alphas-range {args.alphas_range!r}: expected 0 < a < b, finite")
     if args.n_alpha < 3:
         raise InputError(f"--n-alpha {args.n_alpha}: expected an integer >= 3")
-    res = boundary(omegas, args.sigma, args.lam, A, (lo, hi), n_alpha=args.n_alpha,
-                   spinodals=args.spinodals, multistart=args.multistart, quad=args.quad)
+    kw = dict(sigma=args.sigma, lam=args.lam, A=A, alpha_range=(lo, hi), n_alpha=args.n_alpha,
+              spinodals=args.spinodals, multistart=args.multistart)
+    res = (boundary_error(omegas, (args.quad, args.quad + 2), **kw) if args.error
+           else boundary(omegas, quad=args.quad, **kw))
     _emit([b.row() for b in res], args)
     return 0
 
@@ -158,14 +164,25 @@ def run_plot(args: argparse.Namespace) -> int:
         raise InputError(f"--alphas {args.alphas!r}: the plot needs at least 2 values")
     if not str(args.out).lower().endswith(".png"):
         raise InputError(f"--out {args.out!r}: expected a file name ending in .png")
-    sem = curve(alphas, args.omega, args.sigma, args.lam, "semantic", A, quad=args.quad)
-    pos = curve(alphas, args.omega, args.sigma, args.lam, "positional", A, quad=args.quad)
     lin = linear_theory(args.omega, args.sigma, A).eps_g_lin
-    eps_t = values(sem, "eps_t"), values(pos, "eps_t")
-    alpha_c = downcrossing(alphas, eps_t[0] - eps_t[1])
-    glob = global_minimiser(values(sem, "eps_g"), values(pos, "eps_g"), *eps_t)
-    alpha_l = downcrossing(alphas, glob - lin, last=False)
-    alpha_c, alpha_l = (None if math.isnan(v) else v for v in (alpha_c, alpha_l))
-    plot_curves(sem, pos, lin, args.out, alpha_c, alpha_l)
+
+    def lines(quad: int):
+        sem = curve(alphas, args.omega, args.sigma, args.lam, "semantic", A, quad=quad)
+        pos = curve(alphas, args.omega, args.sigma, args.lam, "positional", A, quad=quad)
+        eps_t = values(sem, "eps_t"), values(pos, "eps_t")
+        alpha_c = downcrossing(alphas, eps_t[0] - eps_t[1])
+        glob = global_minimiser(values(sem, "eps_g"), values(pos, "eps_g"), *eps_t)
+        alpha_l = downcrossing(alphas, glob - lin, last=False)
+        return sem, pos, *(None if math.isnan(v) else v for v in (alpha_c, alpha_l))
+
+    errs: list[float | None] = [None, None]
+    if args.error:  # the reported curves use the larger rule; the smaller gives the bars
+        coarse = lines(args.quad)[2:]
+        sem, pos, alpha_c, alpha_l = lines(args.quad + 2)
+        errs = [None if x is None or y is None else abs(x - y)
+                for x, y in zip(coarse, (alpha_c, alpha_l), strict=True)]
+    else:
+        sem, pos, alpha_c, alpha_l = lines(args.quad)
+    plot_curves(sem, pos, lin, args.out, alpha_c, alpha_l, *errs)
     print(f"wrote {args.out}")
     return 0

@@ -19,10 +19,20 @@ COLOURS = {"semantic": palette.SEMANTIC, "positional": palette.POSITIONAL,
            "delta": palette.ATTENTION}
 
 
+def _pm(x: float | None, err: float | None) -> str:
+    if x is None:
+        return "none"
+    return f"{x:.3f}" if err is None else f"{x:.3f} $\\pm$ {err:.3f}"
+
+
 def plot_curves(sem: Sequence[TheoryPoint], pos: Sequence[TheoryPoint], eps_g_lin: float,
                 out: str | os.PathLike, alpha_c: float | None = None,
-                alpha_l: float | None = None) -> None:
-    """Write a PNG with eps_g, eps_t, delta_eps_t, theta and m/sigma^2 against alpha."""
+                alpha_l: float | None = None, alpha_c_err: float | None = None,
+                alpha_l_err: float | None = None) -> None:
+    """Write a PNG with eps_g, eps_t, delta_eps_t, theta and m/sigma^2 against alpha.
+
+    `alpha_c_err`, `alpha_l_err` (convergence error bars) are drawn as bands around the lines.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -51,9 +61,15 @@ def plot_curves(sem: Sequence[TheoryPoint], pos: Sequence[TheoryPoint], eps_g_li
             if alpha_l is not None:
                 a.axvline(alpha_l, color=COLOURS["alpha_l"], ls="--",
                           label=rf"$\alpha_l = {alpha_l:.3f}$")
+                if alpha_l_err:
+                    a.axvspan(alpha_l - alpha_l_err, alpha_l + alpha_l_err,
+                              color=COLOURS["alpha_l"], alpha=0.2, lw=0)
         if alpha_c is not None:
             a.axvline(alpha_c, color=COLOURS["alpha_c"], ls="--",
                       label=rf"$\alpha_c = {alpha_c:.3f}$")
+            if alpha_c_err:
+                a.axvspan(alpha_c - alpha_c_err, alpha_c + alpha_c_err,
+                          color=COLOURS["alpha_c"], alpha=0.2, lw=0)
         a.set_xlabel(r"$\alpha = n / d$")
         a.set_ylabel(label)
         a.legend(fontsize=8)
@@ -61,8 +77,8 @@ def plot_curves(sem: Sequence[TheoryPoint], pos: Sequence[TheoryPoint], eps_g_li
     ax[5].axis("off")
     ax[5].text(0.02, 0.95, "\n".join([
         rf"$\omega = {p.omega:g}$,  $\sigma = {p.sigma:g}$,  $\lambda = {p.lam:g}$",
-        rf"$\alpha_c$ = {'none' if alpha_c is None else f'{alpha_c:.3f}'}",
-        rf"$\alpha_l$ = {'none' if alpha_l is None else f'{alpha_l:.3f}'}",
+        rf"$\alpha_c$ = {_pm(alpha_c, alpha_c_err)}",
+        rf"$\alpha_l$ = {_pm(alpha_l, alpha_l_err)}",
         rf"$\varepsilon_g^{{lin}}$ = {eps_g_lin:.5f}",
         "not converged / off branch: not drawn"]), va="top", fontsize=10,
         transform=ax[5].transAxes)
