@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import InputError
-from ..io import atomic_path
+from ..io import atomic_path, write_frame_csv
 from .store import Store
 
 if TYPE_CHECKING:
@@ -41,9 +41,7 @@ def export(db: str | Path, csv: str | Path | None = None, parquet: str | Path | 
         raise InputError("results export: give one of --csv FILE or --parquet FILE")
     df = results_frame(db, name)
     if csv is not None:
-        with atomic_path(csv) as tmp:
-            df.to_csv(tmp, index=False)
-        return Path(csv), len(df)
+        return write_frame_csv(df, csv), len(df)
     try:
         import pyarrow  # noqa: F401
     except ImportError:
