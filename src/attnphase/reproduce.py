@@ -24,7 +24,7 @@ import pandas as pd
 
 from .config import Config, config_resource
 from .errors import InputError
-from .io import atomic_path, write_text_atomic
+from .io import write_csv_atomic, write_text_atomic
 
 SWEPT = ("fig2", "fig3", "concentration")
 THEORY_WORKERS = 2  # processes solving the theory while the sweeps run here
@@ -221,9 +221,7 @@ def _single(df: pd.DataFrame, col: str, what: str) -> float:
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
-    with atomic_path(path) as tmp:
-        frame.to_csv(tmp, index=False)
-    return path
+    return write_csv_atomic(path, frame)
 
 
 def _say(text: str, enabled: bool) -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import math
 import sys
 
@@ -13,7 +11,7 @@ import numpy as np
 from ..config import A_rows, check_param, parse_A
 from ..errors import InputError
 from ..grids import parse_values
-from ..io import atomic_path
+from ..io import check_output, finite_json, write_csv_atomic
 from .boundary import boundary
 from .fixed_point import BRANCHES, curve
 from .linear import linear_theory
@@ -76,6 +74,8 @@ def _check(args: argparse.Namespace, omegas: list[float] | None = None) -> list[
         check_param("omega", om, flag)
     check_param("sigma", args.sigma, "--sigma")
     check_param("lam", args.lam, "--lam")
+    if getattr(args, "csv", None):
+        check_output(args.csv, "--csv")
     if not 2 <= args.quad <= 30:
         raise InputError(f"--quad {args.quad}: expected an integer in 2..30")
     if args.A is None:
@@ -93,12 +93,9 @@ def _alphas(spec: str) -> list[float]:
 
 def _emit(rows: list[dict], args: argparse.Namespace) -> None:
     if args.json:
-        print(json.dumps(rows, indent=1))
+        print(finite_json(rows, indent=1))
     elif args.csv:
-        with atomic_path(args.csv, suffix=".csv") as tmp, open(tmp, "w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            w.writeheader()
-            w.writerows(rows)
+        write_csv_atomic(args.csv, rows, "--csv")
         print(f"wrote {args.csv} ({len(rows)} rows)")
     else:
         keys = list(rows[0])
