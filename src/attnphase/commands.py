@@ -86,14 +86,16 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _config_and_data(args: argparse.Namespace):
-    """The run's config and its data set: from --data FILE, or generated from options."""
+def _config_and_data(args: argparse.Namespace, check: bool = True):
+    """The run's config and its data set: from --data FILE, or generated from options
+    (refused up front if it cannot fit in memory, unless `check` is False)."""
     from .data import MEMORY_FACTOR, check_memory, check_trainable, load
 
     train_fields = [f for f in TRAIN_OPTIONS if f in vars(args)] + ["lam_lin"]
     if not args.data:
         cfg = build_config(args, [*DATA_OPTIONS, *train_fields])
-        check_trainable(cfg, args.max_memory)
+        if check:
+            check_trainable(cfg, args.max_memory)
         return cfg, None
     given = [f for f in DATA_OPTIONS if f not in ("alpha", "n", "dtype")
              and getattr(args, f, None) is not None]
@@ -161,7 +163,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from .grids import parse_values
 
     use_threads()
-    cfg, ds = _config_and_data(args)
+    cfg, ds = _config_and_data(args, check=False)  # checked below at the largest alpha
     alphas = parse_values(args.alphas, "alphas")
     inits = BRANCH_INITS
     cfgs = [cfg.replace(alpha=a, n=None, init=i) for a in alphas for i in inits]

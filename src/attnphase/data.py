@@ -126,8 +126,9 @@ def check_writable(cfg: Config, path: str | Path, max_gib: float | None = None) 
     size = data_bytes(cfg)
     free = shutil.disk_usage(folder).free
     if size > free:
-        raise InputError(f"n = {cfg.n_samples}, d = {cfg.d}, L = {cfg.L}: the file needs "
-                         f"{size / GIB:.3g} GiB, but {folder} has {free / GIB:.3g} GiB free")
+        raise InputError(f"--out {path}: the file (n = {cfg.n_samples}, d = {cfg.d}, "
+                         f"L = {cfg.L}) needs {size / GIB:.3g} GiB, but {folder} has "
+                         f"{free / GIB:.3g} GiB free")
     rows = max(1, CHUNK_ENTRIES // (cfg.L * cfg.d))
     check_memory(4 * rows * cfg.L * cfg.d * 8, f"d = {cfg.d}, L = {cfg.L}", max_gib)
 

@@ -107,26 +107,22 @@ def run_sweep(
             lost = 0
             try:
                 waited = False
-                while True:  # our share, then whatever other sweeps leave unfinished
+                while pending:  # our share, then whatever other sweeps leave unfinished
                     mine, others = store.claim(spec.name, pending, owner, not retry_failed)
+                    for h in set(pending) - mine - others:  # stored meanwhile by another sweep
+                        pending.pop(h)
+                        summary.elsewhere += 1
+                        bar.update(1)
                     if mine:
                         units = plan_units([pending.pop(h) for h in mine], backend.parallelism,
                                            max_group)
                         lost += backend.run([[c.to_dict() for c in u] for u in units], on_rows)
-                    if not others:
-                        break
-                    if not waited:
-                        print(f"attnphase sweep: {len(others)} run(s) claimed by another sweep "
-                              f"on {db}; doing the rest, then waiting for them", file=sys.stderr)
-                        waited = True
-                    done = store.finished(spec.name, include_failed=not retry_failed)
-                    for h in [h for h in pending if h in done]:
-                        summary.elsewhere += 1
-                        bar.update(1)
-                        pending.pop(h)
-                    if not pending:
-                        break
-                    time.sleep(WAIT_S)
+                    elif others:
+                        if not waited:
+                            print(f"attnphase sweep: waiting for {len(others)} run(s) claimed "
+                                  f"by another sweep on {db}", file=sys.stderr)
+                            waited = True
+                        time.sleep(WAIT_S)
             finally:
                 store.release(owner)
                 bar.close()
