@@ -329,6 +329,7 @@ def test_yaml_numbers_and_quoted_values(tmp_path, capsys):
     assert main(["train", "--config", str(cfg), "--json"]) == 0
     assert strict_json(capsys.readouterr().out)["lam"] == 1e-3
     cfg.write_text('d: "50"\n')
-    refused(["train", "--config", str(cfg)], capsys, "d = '50'", "integer >= 1", "no quotes")
+    refused(["train", "--config", str(cfg)], capsys, "d = '50'", "an integer in [1, ",
+            "without quotes")
     cfg.write_text("lam: ten\n")
     refused(["train", "--config", str(cfg)], capsys, "lam = 'ten'", "finite number in [0.0, ")
