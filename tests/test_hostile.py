@@ -90,15 +90,21 @@ def test_a_device_is_refused_before_any_write():
         check_output("/dev/null", "--out")
 
 
+@pytest.mark.parametrize("command", ["generate", "export", "theory"])
 @pytest.mark.parametrize("where, needle", [
     ("file/x.npz", "is a file, not a folder"),
     ("/proc/attnphase/x.npz", ""),  # "cannot write in /proc", or for root "0 GiB free"
 ])
-def test_outputs_in_impossible_places(tmp_path, capsys, where, needle):
+def test_outputs_in_impossible_places(tmp_path, capsys, sweep_db, command, where, needle):
+    _, db = sweep_db
     (tmp_path / "file").write_text("")
+    before = listing(tmp_path)
     out = where if where.startswith("/") else str(tmp_path / where)
-    refused(["generate", "--d", "10", "--n", "5", "--out", out], capsys, out, needle)
-    assert listing(tmp_path) == ["file"]
+    args = {"generate": ["generate", "--d", "10", "--n", "5", "--out", out],
+            "export": ["results", "export", "--db", str(db), "--csv", out],
+            "theory": ["theory", "curve", "--alphas", "1", "--branch", "trivial", "--csv", out]}
+    refused(args[command], capsys, out, needle)
+    assert listing(tmp_path) == before
 
 
 # ------------------------------------------------------------------ 2. results databases
