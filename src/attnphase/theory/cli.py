@@ -12,6 +12,7 @@ from ..config import A_rows, check_param, parse_A
 from ..errors import InputError
 from ..grids import parse_values
 from ..io import check_output, finite_json, write_csv_atomic
+from ..options import add_options
 from .boundary import boundary
 from .fixed_point import BRANCHES, curve
 from .linear import linear_theory
@@ -33,8 +34,7 @@ def register(subparsers) -> None:
 
     b = sub.add_parser("boundary", help="alpha_c, alpha_l and branch ends per omega")
     b.add_argument("--omegas", required=True, help="'a,b,c' or 'start:stop:count'")
-    b.add_argument("--sigma", type=float, default=0.5, help="std of the semantic parts")
-    b.add_argument("--lam", type=float, default=0.01, help="ridge penalty lambda")
+    add_options(b, ["sigma", "lam"], defaults=True)
     b.add_argument("--A", default=None, help=A_HELP)
     b.add_argument("--alphas-range", default="0.01:2", help="searched alpha range 'a:b'")
     b.add_argument("--n-alpha", type=int, default=10, help="continuation grid points")
@@ -54,9 +54,7 @@ def register(subparsers) -> None:
 
 
 def _model_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--omega", type=float, default=0.3, help="positional weight, in [0, 1]")
-    p.add_argument("--sigma", type=float, default=0.5, help="std of the semantic parts")
-    p.add_argument("--lam", type=float, default=0.01, help="ridge penalty lambda")
+    add_options(p, ["omega", "sigma", "lam"], defaults=True)
     p.add_argument("--A", default=None, help=A_HELP)
     p.add_argument("--quad", type=int, default=8, help="Gauss-Hermite nodes per variable")
 
