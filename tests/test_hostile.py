@@ -300,7 +300,7 @@ def test_theory_json_is_strict(capsys):
 def test_sigterm_during_generate_leaves_no_temporary_file(tmp_path):
     out = tmp_path / "big.npz"
     proc = subprocess.Popen([sys.executable, "-m", "attnphase.cli", "generate", "--d", "1000",
-                             "--n", "40000", "--out", str(out)], stderr=subprocess.PIPE,
+                             "--n", "10000", "--out", str(out)], stderr=subprocess.PIPE,
                             text=True)
     deadline = time.monotonic() + 120
     while not any(p.name.startswith(".big.npz.") for p in tmp_path.iterdir()):
