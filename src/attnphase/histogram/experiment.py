@@ -17,7 +17,7 @@ import torch
 
 from .model import NAMES, Arch, Params, init_params, qk_mask, stack
 from .runs import RunStore, settings_hash
-from .score import attention_maps, input_dependence
+from .score import attention_maps, scores
 from .settings import HistSettings
 from .task import HistogramData, make_data
 from .train import Job, OptimSpec, evaluate, train
@@ -87,7 +87,7 @@ def _run_job(store: RunStore, todo: list[RunSpec], data: HistogramData, s: HistS
     val_loss, val_acc = evaluate(final, masks, data.x_val, data.y_val)
     train_loss, train_acc = _pool_metrics(final, masks, data, todo)
     xs = data.x_val[: s.map_samples]
-    s_dep, rho = input_dependence(attention_maps(final, masks, xs), xs)
+    score = scores(final, masks, xs)
     examples = data.x_val[:EXAMPLES]
     maps = attention_maps(final, masks, examples)
     for i, r in enumerate(todo):
@@ -98,8 +98,7 @@ def _run_job(store: RunStore, todo: list[RunSpec], data: HistogramData, s: HistS
             "optimizer": vars(optim), **r.meta,
             "val_acc": float(val_acc[i]), "val_loss": float(val_loss[i]),
             "train_acc": float(train_acc[i]), "train_loss": float(train_loss[i]),
-            "score": float(s_dep[i]), "alignment": float(rho[i]),
-            "semantic": bool(s_dep[i] >= s.threshold),
+            "score": float(score[i]), "semantic": bool(score[i] >= s.threshold),
             "curves": {**curves.model(i),
                        "epoch": [st * s.batch / pool_n for st in curves.step]},
             "examples": examples.cpu().tolist(), "maps": maps[i].tolist(),

@@ -1,17 +1,18 @@
-"""How much a model's attention depends on its input: the positional/semantic score.
+"""Is a model's attention positional or semantic? A score from its attention matrices.
 
-A positional attention pattern is the same matrix A for every input; a semantic one follows
-the tokens. Over N validation inputs x, with A(x) the model's L x L attention and Abar its
-mean over the inputs, the *input dependence* is
+A positional pattern is the same matrix for every input; a semantic one follows the tokens
+wherever they stand. Reordering the tokens of an input x by a permutation pi (x'_l = x_pi(l))
+tells the two apart: a positional map is *invariant*, A(x') = A(x); a semantic map is
+*equivariant*, A(x')_{lj} = A(x)_{pi(l) pi(j)} (the same pairs of tokens, moved). Over N
+validation inputs, each with its own random pi,
 
-    s = mean_x ||A(x) - Abar||_F^2  /  mean_x ||S(x) - Sbar||_F^2,
+    e_pos = mean ||A(x') - A(x)||_F^2,   e_sem = mean ||A(x') - A(x)[pi, pi]||_F^2,
+    score = e_pos / (e_pos + e_sem)   in [0, 1].
 
-where S(x) is the ideal semantic map of the counting task (row l uniform over the positions
-j with x_j = x_l) on the same inputs. s = 0 exactly for a positional pattern and s = 1 for
-the ideal semantic one. The *token alignment* rho is the cosine between the deviations
-A(x) - Abar and S(x) - Sbar over all inputs: it says whether the input dependence that is
-there follows token identity (rho near 1) or not. A model is called semantic when
-s >= threshold (default 0.5). See docs/histogram.md.
+score = 0 exactly for a positional map (masked to the positional half) and 1 for a map
+computed from token identities alone (masked to the token half); a model is called semantic
+when score >= threshold (default 0.5). A map that is both invariant and equivariant (e.g.
+uniform) has no defined score (NaN, counted as not semantic). See docs/histogram.md.
 """
 
 from __future__ import annotations
@@ -32,21 +33,32 @@ def attention_maps(params: Params, masks: torch.Tensor, x: torch.Tensor,
     return torch.cat(out, 1)
 
 
-def semantic_maps(x: torch.Tensor) -> torch.Tensor:
-    """S(x): row l uniform over the positions holding the token x_l, shape (N, L, L)."""
-    same = (x[:, :, None] == x[:, None, :]).double()
-    return same / same.sum(-1, keepdim=True)
+def permutations(n: int, L: int, seed: int = 0) -> torch.Tensor:
+    """n random permutations of 0..L-1 (seeded), shape (n, L)."""
+    g = torch.Generator().manual_seed(seed)
+    return torch.argsort(torch.rand(n, L, generator=g), -1)
 
 
-def input_dependence(maps: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(s, rho) per model for maps (M, N, L, L) on inputs x (N, L); see the module text."""
-    dev = maps - maps.mean(1, keepdim=True)
-    ref = semantic_maps(x.to(maps.device))
-    rdev = ref - ref.mean(0, keepdim=True)
-    ref_var = rdev.pow(2).sum((1, 2)).mean()
-    var = dev.pow(2).sum((2, 3)).mean(1)
-    s = var / ref_var
-    cross = (dev * rdev).sum((1, 2, 3))
-    norm = torch.sqrt(dev.pow(2).sum((1, 2, 3)) * rdev.pow(2).sum())
-    rho = torch.where(norm > 0, cross / norm.clamp_min(1e-300), torch.zeros_like(norm))
-    return s.cpu(), rho.cpu()
+def permute_maps(maps: torch.Tensor, pi: torch.Tensor) -> torch.Tensor:
+    """A[pi, pi] for each input: (M, N, L, L) maps, (N, L) permutations."""
+    M, N, L, _ = maps.shape
+    rows = pi[None, :, :, None].expand(M, N, L, L)
+    cols = pi[None, :, None, :].expand(M, N, L, L)
+    return maps.gather(2, rows).gather(3, cols)
+
+
+def scores(params: Params, masks: torch.Tensor, x: torch.Tensor, seed: int = 0) -> torch.Tensor:
+    """The positional (0) to semantic (1) score of every model on inputs x (N, L)."""
+    pi = permutations(len(x), x.shape[1], seed).to(x.device)
+    return score_from_maps(attention_maps(params, masks, x),
+                           attention_maps(params, masks, x.gather(1, pi)), pi)
+
+
+def score_from_maps(maps: torch.Tensor, maps_perm: torch.Tensor,
+                    pi: torch.Tensor) -> torch.Tensor:
+    """e_pos / (e_pos + e_sem) per model from A(x), A(x') and the permutations."""
+    e_pos = (maps_perm - maps).pow(2).sum((2, 3)).mean(1)
+    e_sem = (maps_perm - permute_maps(maps, pi)).pow(2).sum((2, 3)).mean(1)
+    total = e_pos + e_sem
+    return torch.where(total > 0, e_pos / total.clamp_min(1e-300),
+                       torch.full_like(total, float("nan"))).cpu()
