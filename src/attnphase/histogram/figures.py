@@ -7,8 +7,17 @@ from typing import Any
 
 import numpy as np
 
-from ..figures.style import (NEUTRAL, POSITIONAL, SEMANTIC, FigureResult, legend_below,
-                             new_figure, panel_label, paper_style, save)
+from ..figures.style import (
+    NEUTRAL,
+    POSITIONAL,
+    SEMANTIC,
+    FigureResult,
+    legend_below,
+    new_figure,
+    panel_label,
+    paper_style,
+    save,
+)
 
 COLOURS = {"semantic": SEMANTIC, "positional": POSITIONAL, "both": NEUTRAL}
 
@@ -85,7 +94,8 @@ def transition(rows: list[dict[str, Any]], summary: list[dict[str, Any]], thresh
                                                                   "positional")):
             ax_s.scatter(rn[mask] * jitter[mask], score[mask], s=12, color=colour, label=label)
         ax_s.axhline(threshold, color=NEUTRAL, ls=":", lw=1, label=f"threshold {threshold:g}")
-        ax_s.set(xscale="log", xlabel="training sequences n", ylabel="score (0 positional, 1 semantic)", ylim=(-0.05, 1.05))
+        ax_s.set(xscale="log", xlabel="training sequences n",
+                 ylabel="score (0 positional, 1 semantic)", ylim=(-0.05, 1.05))
         for ax, letter in ((ax_f, "a"), (ax_acc, "b"), (ax_s, "c")):
             panel_label(ax, letter)
         legend_below(ax_s, ncol=3)

@@ -110,7 +110,9 @@ def project(p: Params, qkv_m: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
     e is linear in the two embeddings, so the T token rows and the L position rows are
     projected first and summed into a table of the T L (token, position) pairs, from which
-    one gather serves every model: no (M, B, L, d) embedding and no separate adds.
+    one gather serves every model: no (M, B, L, d) embedding and no separate adds. (The gather
+    is `index_select`, whose backward, unlike `F.embedding`'s on CUDA, has no host sync and
+    so can be captured in a CUDA graph.)
     """
     M, T, ds = p["tok"].shape
     L = p["pos"].shape[1]
@@ -118,7 +120,8 @@ def project(p: Params, qkv_m: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     table = torch.bmm(p["tok"], w[:, :ds])[:, :, None] + torch.bmm(p["pos"], w[:, ds:])[:, None]
     pair = x * L + torch.arange(L, device=x.device) + (
         torch.arange(M, device=x.device) * (T * L)).view(M, 1, 1)
-    return F.embedding(pair, table.reshape(M * T * L, -1))
+    flat = table.reshape(M * T * L, -1).index_select(0, pair.reshape(-1))
+    return flat.view(*x.shape, -1)
 
 
 def attention(p: Params, qkv_m: torch.Tensor, x: torch.Tensor, weights: bool = False):

@@ -39,7 +39,7 @@ class RunStore:
     def save(self, key: str, record: dict[str, Any], params: Params) -> None:
         """Weights first, then the record (the finished mark), each atomically."""
         with atomic_path(self.dir / f"{key}.pt") as tmp:
-            torch.save({k: v.detach().cpu() for k, v in params.items()}, tmp)
+            torch.save({k: v.detach().cpu().clone() for k, v in params.items()}, tmp)
         write_text_atomic(self.dir / f"{key}.json", json.dumps(record) + "\n")
 
     def record(self, key: str) -> dict[str, Any]:

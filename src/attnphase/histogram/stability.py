@@ -15,8 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .experiment import (FIG1_FIELDS, RunSpec, arch_of, fig1_study, load_data, run_study,
-                         train_fig1)
+from .experiment import FIG1_FIELDS, RunSpec, arch_of, fig1_study, load_data, run_study, train_fig1
 from .model import NAMES, Arch, Params, qk_mask
 from .runs import RunStore, settings_hash
 from .score import attention_maps

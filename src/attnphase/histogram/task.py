@@ -37,7 +37,7 @@ def count_labels(x: np.ndarray | torch.Tensor) -> torch.Tensor:
 
 def sample_sequences(L: int, T: int, n: int, seed: int) -> np.ndarray:
     """n distinct sequences of L tokens in 0..T-1, uniform, in the order first drawn."""
-    if T**L < n:
+    if n > T**L:
         raise InputError(f"n_sequences = {n}: more than the {T}**{L} = {T**L} distinct sequences")
     rng = np.random.default_rng([seed, 0x415])
     have = np.empty((0, L), dtype=np.int64)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -153,11 +154,20 @@ class Stepper:
         dev = x_train.device
         self.idx = torch.zeros(job.M, batch, dtype=torch.long, device=dev)
         self.loss_sum = torch.zeros(job.M, dtype=torch.float64, device=dev)
-        self.graph = self._capture() if graphs and dev.type == "cuda" else None
+        self.graph = None
+        if graphs and dev.type == "cuda":
+            try:
+                self.graph = self._capture()
+            except RuntimeError as exc:  # run eagerly rather than not at all
+                warnings.warn(f"CUDA graph capture failed, stepping eagerly: {exc}",
+                              stacklevel=2)
 
     def _step(self) -> None:
         with torch.enable_grad():
-            loss = losses(self.params, self.qm, self.x[self.idx], self.y[self.idx])
+            flat = self.idx.view(-1)
+            xb = self.x.index_select(0, flat).view(*self.idx.shape, -1)
+            yb = self.y.index_select(0, flat).view(*self.idx.shape, -1)
+            loss = losses(self.params, self.qm, xb, yb)
             grads = torch.autograd.grad(loss.sum(), self.plist)
         self.opt.step(grads)
         self.loss_sum += loss.detach()
@@ -166,19 +176,22 @@ class Stepper:
         """Warm up on a side stream, restore the state, and capture one step."""
         tensors = [*self.plist, *self.opt.state(), self.loss_sum]
         saved = [t.detach().clone() for t in tensors]
-        side = torch.cuda.Stream()
-        side.wait_stream(torch.cuda.current_stream())
-        with torch.cuda.stream(side):
-            for _ in range(3):
+        try:
+            side = torch.cuda.Stream()
+            side.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(side):
+                for _ in range(3):
+                    self._step()
+            torch.cuda.current_stream().wait_stream(side)
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph):
                 self._step()
-        torch.cuda.current_stream().wait_stream(side)
-        graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
-            self._step()
-        with torch.no_grad():
-            for t, s in zip(tensors, saved, strict=True):
-                t.copy_(s)
-        torch.cuda.synchronize()
+        finally:
+            torch.cuda.synchronize()
+            with torch.no_grad():
+                for t, s in zip(tensors, saved, strict=True):
+                    t.copy_(s)
+            torch.cuda.synchronize()
         return graph
 
     def __call__(self, idx: torch.Tensor) -> None:
