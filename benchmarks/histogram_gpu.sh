@@ -22,6 +22,25 @@ for dev in $DEVICE cpu; do
   echo "== core model, attnphase train --d 1000 --alpha 2 --device $dev"
   timeout 90 $PY -m attnphase.cli train --d 1000 --alpha 2 --device $dev --json
 done
+echo "== batched (CUDA graphs) vs one model at a time, float64, 40 steps, on $DEVICE"
+timeout 120 $PY - "$DEVICE" <<'PYEOF'
+import sys, numpy as np, torch
+from attnphase.histogram.model import Arch, HistogramTransformer, init_params, qk_mask, stack
+from attnphase.histogram.task import make_data
+from attnphase.histogram.train import Job, OptimSpec, paper_loop, train
+dev, arch, dt = sys.argv[1], Arch(), torch.float64
+data = make_data(10, 15, 2000, 0.7, 0).to(dev)
+runs = [(v, s) for v in ("semantic", "positional", "both") for s in (0, 1)]
+p = {k: v.to(dev) for k, v in stack([init_params(arch, s, dt) for _, s in runs]).items()}
+job = Job(p, torch.stack([qk_mask(arch, v) for v, _ in runs]).to(dev, dt), [s for _, s in runs],
+          [np.arange(len(data.x_train))] * len(runs))
+train(job, data.x_train, data.y_train, OptimSpec(), 40, 32, [], data.x_val, data.y_val, progress=False)
+for i, (v, s) in enumerate(runs):
+    m = HistogramTransformer(arch, init_params(arch, s, dt), v).to(dev)
+    paper_loop(m, data.x_train, data.y_train, s, 40, 32, OptimSpec())
+    q = m.params()
+    print(v, s, "max |batched - single| =", max(float((q[k] - p[k][i].detach()).abs().max()) for k in q))
+PYEOF
 echo "== bench_histogram.py --device $DEVICE $BENCH"
 timeout 150 $PY benchmarks/bench_histogram.py --device $DEVICE $BENCH | tee "$OUT/bench.txt"
 $PY - "$BUDGET" "$T0" "$OUT/bench.txt" "$CONFIG" > /tmp/fig1_gpu.yaml <<'PYEOF'
