@@ -220,7 +220,8 @@ def train(job: Job, x_train: torch.Tensor, y_train: torch.Tensor, spec: OptimSpe
     stepper = Stepper(job, x_train, y_train, spec, batch, graphs)
     curves, start = Curves(), 0
     if resume is not None:
-        start, curves = resume["step"], Curves(**resume["curves"])
+        start, curves = resume["step"], Curves(**{k: list(v) for k, v in
+                                                  resume["curves"].items()})
         with torch.no_grad():
             for k in NAMES:
                 job.params[k].copy_(resume["params"][k])
@@ -264,7 +265,7 @@ def train(job: Job, x_train: torch.Tensor, y_train: torch.Tensor, spec: OptimSpe
 
 
 def _snapshot(job: Job, stepper: Stepper, step: int, curves: Curves) -> dict:
-    return {"step": step, "curves": vars(curves),
+    return {"step": step, "curves": {k: list(v) for k, v in vars(curves).items()},
             "params": {k: v.detach().cpu().clone() for k, v in job.params.items()},
             "optim": {k: v.detach().cpu().clone() for k, v in stepper.state().items()}}
 
