@@ -8,8 +8,16 @@ import pytest
 import torch
 
 from attnphase.errors import InputError
-from attnphase.histogram.model import (NAMES, Arch, HistogramTransformer, forward, init_params,
-                                       qk_mask, qkv_mask, stack)
+from attnphase.histogram.model import (
+    NAMES,
+    Arch,
+    HistogramTransformer,
+    forward,
+    init_params,
+    qk_mask,
+    qkv_mask,
+    stack,
+)
 from attnphase.histogram.runs import RunStore
 from attnphase.histogram.score import permutations, score_from_maps, scores
 from attnphase.histogram.settings import HistSettings, from_dict

@@ -151,7 +151,12 @@ def _list(value: Any, name: str) -> list:
 
 
 def _int_list(value: Any, name: str) -> list[int]:
-    """Seeds: a count k (0..k-1), 'a:b' (a..b inclusive), 'a,b,c' or a list of integers."""
+    """Seeds: a count k (0..k-1), 'a:b' (a..b inclusive), 'a,b,c' or a list of integers.
+
+    A single number, as an integer or as text ('10'), is a count: one seed s is 's:s'.
+    """
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return list(range(value))
     if isinstance(value, str) and ":" in value:
