@@ -105,30 +105,31 @@ def qkv_mask(masks: torch.Tensor) -> torch.Tensor:
     return torch.cat([qk, torch.ones(M, d, d, dtype=masks.dtype, device=masks.device)], -1)
 
 
-def project(p: Params, qkv_m: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """[q, k, v] = e (m * W_qkv) for x of shape (M, B, L), shape (M, B, L, 3d).
+def project(p: Params, qkv_m: torch.Tensor, x: torch.Tensor) -> list[torch.Tensor]:
+    """q, k, v = e (m * W_q), e (m * W_k), e W_v for x of shape (M, B, L), each (M B, L, d).
 
     e is linear in the two embeddings, so the T token rows and the L position rows are
-    projected first and summed into a table of the T L (token, position) pairs, from which
-    one gather serves every model: no (M, B, L, d) embedding and no separate adds. (The gather
-    is `index_select`, whose backward, unlike `F.embedding`'s on CUDA, has no host sync and
-    so can be captured in a CUDA graph.)
+    projected first and summed into tables over the T L (token, position) pairs, from which
+    one gather per table serves every model: no (M, B, L, d) embedding and no separate adds.
+    (The gather is `index_select`, whose backward, unlike `F.embedding`'s on CUDA, has no host
+    sync and so can be captured in a CUDA graph.)
     """
     M, T, ds = p["tok"].shape
-    L = p["pos"].shape[1]
+    L, d = p["pos"].shape[1], p["qkv"].shape[1]
     w = p["qkv"] * qkv_m
     table = torch.bmm(p["tok"], w[:, :ds])[:, :, None] + torch.bmm(p["pos"], w[:, ds:])[:, None]
     pair = x * L + torch.arange(L, device=x.device) + (
         torch.arange(M, device=x.device) * (T * L)).view(M, 1, 1)
-    flat = table.reshape(M * T * L, -1).index_select(0, pair.reshape(-1))
-    return flat.view(*x.shape, -1)
+    flat = pair.reshape(-1)
+    return [t.reshape(M * T * L, d).index_select(0, flat).view(-1, L, d)
+            for t in table.split(d, -1)]
 
 
 def attention(p: Params, qkv_m: torch.Tensor, x: torch.Tensor, weights: bool = False):
     """o = softmax(q k^T / sqrt(d)) v, shape (M, B L, d); also A (M, B, L, L) if `weights`."""
     M, B, L = x.shape
     d = p["qkv"].shape[1]
-    q, k, v = project(p, qkv_m, x).view(M * B, L, 3 * d).split(d, -1)
+    q, k, v = project(p, qkv_m, x)
     if weights or x.device.type == "cpu":  # CPU: SDPA's math path adds checks, no fusion
         a = torch.softmax(torch.bmm(q, k.transpose(1, 2)) / math.sqrt(d), -1)
         return torch.bmm(a, v).view(M, B * L, d), (a.view(M, B, L, L) if weights else None)
