@@ -49,7 +49,7 @@ HELP = {
     "transition_steps": "transition: Adam steps of every run (default 50000)",
     "threshold": "score (0 positional, 1 semantic) from which a model is semantic (default 0.5)",
     "curve_samples": "validation sequences for the curves (default 0: all)",
-    "evals": "evaluation points of the curves (default 0: every epoch)",
+    "evals": "evaluation points of the curves (default 0: every epoch; transition: 20)",
     "map_samples": "validation sequences for the positional/semantic score (default 2000)",
     "device": "cpu or cuda (default cpu)", "dtype": "float32 or float64 (default float32)",
 }
@@ -277,8 +277,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.set_defaults(func=lambda a: _print_files(reproduce_fig1(
         a.out, a.quick, a.device, a.store, not a.quiet, a.config)) or 0)
-    args = p.parse_args(["histogram", *argv] if argv and argv[0] in (
-        "train", "stability", "transition") else argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("train", "stability", "transition"):
+        argv.insert(0, "histogram")
+    args = p.parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except InputError as exc:

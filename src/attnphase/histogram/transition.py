@@ -49,7 +49,7 @@ def run_transition(s: HistSettings, root: str, progress: bool = True) -> list[di
         {f: getattr(s, f) for f in TRANSITION_FIELDS}))
     steps = s.transition_steps
     records = run_study(store, specs, load_data(s), s, adam(s), steps,
-                        eval_steps(steps, steps / (s.evals or CURVE_POINTS), 0), progress,
+                        eval_steps(steps, steps, s.evals or CURVE_POINTS), progress,
                         "transition")
     cols = ("n", "seed", "epochs", "val_acc", "val_loss", "train_acc", "train_loss", "score",
             "semantic")
