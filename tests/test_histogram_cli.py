@@ -69,3 +69,10 @@ def test_reproduce_fig1_writes_every_output(tmp_path):
     assert set(summary["variants"]) == {"semantic", "positional"}
     assert [t["n"] for t in summary["transition"]] == [50, 200]
     assert not list((tmp_path / "out").glob(".*tmp"))
+
+
+def test_standalone_main_reads_the_command_line(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr("sys.argv", ["attnphase-histogram", "stability", *TINY, "--store",
+                                     str(tmp_path), "--dtype", "half"])
+    code, _, err = run(None, capsys)
+    assert code == 2 and "dtype = 'half'" in err
