@@ -137,13 +137,18 @@ def run_sweep(
 
 
 def git_commit() -> str | None:
-    """`git rev-parse HEAD` of the package's checkout, or None outside a git checkout."""
+    """`git rev-parse HEAD` of the checkout the package runs from; None for an installed
+    package (even one installed in a virtual environment inside some git checkout)."""
+    package = Path(__file__).resolve().parents[1]
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent,
+        out = subprocess.run(["git", "rev-parse", "--show-toplevel", "HEAD"], cwd=package,
                              capture_output=True, text=True, timeout=10, check=True)
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip() or None
+    lines = out.stdout.split()
+    if len(lines) != 2 or Path(lines[0]).resolve() / "src" / "attnphase" != package:
+        return None
+    return lines[1]
 
 
 def _bar(name: str, summary: SweepSummary, enabled: bool):
