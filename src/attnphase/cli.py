@@ -38,6 +38,8 @@ COMMANDS: dict[str, Command] = {
     "compare": Command("attnphase.commands", "both initialisations and the linear baseline "
                        "over alphas"),
     "theory": Command("attnphase.theory.cli", "asymptotic theory: curves, boundaries, plot"),
+    "histogram": Command("attnphase.histogram.cli", "the histogram task in a real transformer "
+                         "(Fig. 1): train, stability, transition"),
     "sweep": Command("attnphase.sweep.cli", "run every grid point of a sweep config "
                      "(resumable)"),
     "results": Command("attnphase.sweep.cli", "read the results database"),
