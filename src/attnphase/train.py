@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .flow import flow
 from .objective import Risk
 
 
@@ -30,6 +31,7 @@ class SolverResult:
     grad_norm: torch.Tensor
     converged: torch.Tensor
     steps: torch.Tensor
+    passes: torch.Tensor  # passes over the inputs X of each data set, (B,)
 
 
 def grad_norm(grad: torch.Tensor) -> torch.Tensor:
@@ -50,6 +52,10 @@ def solve(
     progress: Progress | None = None,
 ) -> SolverResult:
     """Minimise `risk` from Q0 (B, c, d, r) with the named solver."""
+    if solver == "flow":
+        Q, R, g, n_steps, passes = flow(risk, Q0, steps, tol, progress)
+        gn = grad_norm(g)
+        return SolverResult(Q, R, gn, gn <= tol, n_steps, passes)
     run = {"lbfgs": lbfgs, "gd": gradient_descent, "adam": adam}[solver]
     return run(risk, Q0, steps, lr, tol, progress)
 
@@ -87,7 +93,8 @@ def adam(
 
 def _result(Q: torch.Tensor, R: torch.Tensor, g: torch.Tensor, tol: float, steps: int):
     gn = grad_norm(g)
-    return SolverResult(Q, R, gn, gn <= tol, torch.full_like(R, steps, dtype=torch.long))
+    return SolverResult(Q, R, gn, gn <= tol, torch.full_like(R, steps, dtype=torch.long),
+                        torch.full(R.shape[:1], 2 * steps + 2, dtype=torch.long))
 
 
 def lbfgs(
@@ -166,6 +173,7 @@ def lbfgs(
         grad_norm=gn,
         converged=gn <= tol,
         steps=n_steps.reshape(shape[:2]),
+        passes=torch.full(shape[:1], -1, dtype=torch.long),
     )
 
 
