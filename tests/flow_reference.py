@@ -27,7 +27,7 @@ def flow_limit(risk: Risk, Q0: torch.Tensor, tol: float = 1e-10, t_end: float = 
     def hess(q: np.ndarray) -> np.ndarray:
         def value(x: torch.Tensor) -> torch.Tensor:
             return risk.value(x.reshape(shape)).sum()
-        H = torch.autograd.functional.hessian(value, torch.from_numpy(q))
+        H = torch.autograd.functional.hessian(value, torch.from_numpy(q), vectorize=True)
         return H.numpy()
 
     def near(t: float, q: np.ndarray) -> float:

@@ -62,7 +62,8 @@ HELP = {
     "rank": "rank r of the student Q (default 1)",
     "init": "semantic, positional or random (default semantic)",
     "lam": "ridge penalty lambda of the student (default 0.01)",
-    "solver": "lbfgs (default: to --tol), gd (paper: lr 0.15, 5000 steps), adam (lr 0.01, 2500)",
+    "solver": "flow (default: the gradient flow's minimiser, to --tol), lbfgs, gd (paper: "
+              "lr 0.15, 5000 steps), adam (lr 0.01, 2500)",
     "steps": "maximum number of steps (solver default)",
     "lr": "learning rate (solver default)",
     "tol": "L-BFGS tolerance on the RMS entry of dR/dQ (default 1e-6)",
@@ -147,6 +148,7 @@ def use_threads() -> None:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from .experiment import train
+    from .train import STATUS_NOTES
 
     use_threads()
     cfg, ds = _config_and_data(args)
@@ -155,8 +157,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(json.dumps(res.to_dict()))
     else:
         _table([res.to_dict()], ["init", "solver", "n", "d", "alpha", "eps_g", "eps_t", "m",
-                                 "theta", "q", "eps_g_lin", "grad_norm", "converged", "steps",
+                                 "theta", "q", "eps_g_lin", "grad_norm", "status", "steps",
                                  "wall_s"])
+        if res.status != "converged":
+            print(f"note: {STATUS_NOTES[res.status]}")
     return 0
 
 

@@ -25,7 +25,7 @@ from .linear import fit_linear, linear_risk
 from .metrics import overlaps, test_errors
 from .objective import Risk
 from .student import initial_Q
-from .train import solve
+from .train import solve, status
 
 TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -43,7 +43,9 @@ class TrainResult:
     eps_g_lin: float
     grad_norm: float
     converged: bool
+    status: str  # converged / not converged / plateau (train.status)
     steps: int
+    passes: int  # passes over the training inputs X (shared by students on the same data)
     wall_s: float
     init: str
     solver: str
@@ -210,6 +212,7 @@ def _train_batch(
             "grad_norm": float(out.grad_norm[b, s]),
             "converged": bool(out.converged[b, s]),
             "steps": int(out.steps[b, s]),
+            "passes": int(out.passes[b]),
             "wall_s": wall,
         })
     return trained
@@ -242,7 +245,8 @@ def _evaluate(trained: dict[int, tuple[Config, Dataset, dict]]) -> dict[int, Tra
         results[i] = TrainResult(
             eps_g=float(eps_g[k]), eps_t=r["eps_t"], **overlaps(Qn, ds.Q_star, ds.P).public(),
             eps_g_lin=float(eps_lin[lin]), grad_norm=r["grad_norm"], converged=r["converged"],
-            steps=r["steps"], wall_s=r["wall_s"] + test_wall, init=cfg.init, solver=cfg.solver,
+            status=status(r["grad_norm"], cfg.tol, cfg.solver), steps=r["steps"],
+            passes=r["passes"], wall_s=r["wall_s"] + test_wall, init=cfg.init, solver=cfg.solver,
             n=ds.n, d=ds.d, alpha=ds.n / ds.d, omega=cfg.omega, sigma=cfg.sigma, lam=cfg.lam,
             seed=cfg.seed, config=cfg.to_dict(), config_hash=cfg.hash(), Q=Qn,
         )

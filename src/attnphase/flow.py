@@ -43,6 +43,7 @@ class FlowOptions:
     eta: float = 0.1  # allowed relative defect of the gradient model along a step
     cg_iters: int = 100  # conjugate-gradient iterations per step, at most
     cg_rtol: float = 0.1  # conjugate-gradient relative residual, at most
+    max_rel_step: float = 0.25  # a step moves Q by at most this fraction of ||Q||
     mu_max: float = 1e12  # a student whose mu would exceed this (x its first mu) has stalled
 
 
@@ -169,7 +170,8 @@ def _step(
     new = _Point.at(risk, here.Q + s)
     model_g = -mu[..., None, None] * s - res  # g + H s, from the CG residual
     defect = _dot(new.g - model_g, new.g - model_g).sqrt() / gnorm.clamp_min(1e-300)
-    accept = active & positive & (new.f <= here.f) & (defect <= opt.eta)
+    short = _dot(s, s).sqrt() <= opt.max_rel_step * _dot(here.Q, here.Q).sqrt()
+    accept = active & positive & short & (new.f <= here.f) & (defect <= opt.eta)
     # the defect of an implicit Euler step grows like tau^2: aim at eta / 2 on the next step
     factor = (2 * defect / opt.eta).sqrt().clamp(0.1, 4.0)
     factor = torch.where(accept, factor, torch.where(positive, factor.clamp_min(2.0), 16.0))

@@ -34,6 +34,25 @@ class SolverResult:
     passes: torch.Tensor  # passes over the inputs X of each data set, (B,)
 
 
+STATUS_NOTES = {
+    "converged": "the gradient norm reached the tolerance: a stationary point",
+    "not converged": "the gradient norm is above the tolerance: not a stationary point yet",
+    "plateau": "the fixed-step protocol stopped with a gradient far from zero (over 100x the "
+               "tolerance), typically on a plateau of the flow: not a minimiser; the default "
+               "solver (flow) continues to the minimiser (docs/solver.md)",
+}
+
+
+def status(grad_norm: float, tol: float, solver: str) -> str:
+    """'converged', 'not converged', or 'plateau' for a fixed-step protocol (gd, adam) that
+    stopped with a gradient far from zero."""
+    if grad_norm <= tol:
+        return "converged"
+    if solver in ("gd", "adam") and grad_norm > 100 * tol:
+        return "plateau"
+    return "not converged"
+
+
 def grad_norm(grad: torch.Tensor) -> torch.Tensor:
     """The RMS entry of dR/dQ, per student: ||grad||_F / sqrt(d r)."""
     return grad.double().pow(2).mean((-1, -2)).sqrt()
