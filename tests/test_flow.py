@@ -4,6 +4,7 @@ integrator of the flow (scipy BDF, tests/flow_reference.py) ends, from every ini
 import numpy as np
 import pytest
 import torch
+from flow_reference import flow_limit
 
 from attnphase.config import Config
 from attnphase.data import generate
@@ -12,8 +13,6 @@ from attnphase.metrics import overlaps
 from attnphase.objective import Risk
 from attnphase.student import initial_Q
 from attnphase.train import solve, status
-
-from flow_reference import flow_limit
 
 # (name, config fields): the counter-example of issue 10 (case 2), the omega = 0.7 case and a
 # plateau of the paper's protocol (large omega, small alpha), the rough sigma 0.7-1.0

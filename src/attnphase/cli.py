@@ -31,7 +31,7 @@ DATA_OPTIONS = {
 }
 TRAIN_OPTIONS = {
     "rank": int, "init": str, "lam": float, "solver": str, "steps": int, "lr": float,
-    "tol": float, "test_samples": int, "device": str,
+    "tol": float, "test_samples": int, "eps_g_method": str, "device": str,
 }
 
 
@@ -67,7 +67,9 @@ HELP = {
     "steps": "maximum number of steps (solver default)",
     "lr": "learning rate (solver default)",
     "tol": "L-BFGS tolerance on the RMS entry of dR/dQ (default 1e-6)",
-    "test_samples": "fresh samples for eps_g (default 50000)",
+    "test_samples": "fresh samples for eps_g with --eps-g-method mc (default 50000)",
+    "eps_g_method": "auto (default: exact where L (r + r*) <= 6, else mc), exact "
+                    "(Gauss-Hermite, no sampling), mc (fresh samples)",
     "device": "cpu or cuda (default cpu)",
 }
 
@@ -251,7 +253,7 @@ def parser() -> argparse.ArgumentParser:
         if name != "linear":
             _add(t, TRAIN_OPTIONS, HELP)
         else:
-            _add(t, {"test_samples": int, "device": str}, HELP)
+            _add(t, {"test_samples": int, "eps_g_method": str, "device": str}, HELP)
         t.add_argument("--lam-lin", dest="lam_lin", type=float, default=None,
                        help="ridge penalty of the linear baseline (default 1e-4)")
         if name == "compare":

@@ -27,6 +27,9 @@ INITS = ("semantic", "positional", "random")
 SOLVERS = ("flow", "lbfgs", "gd", "adam")
 DEVICES = ("cpu", "cuda")
 DTYPES = ("float32", "float64")
+# eps_g: exact Gaussian quadrature (docs/solver.md), Monte Carlo on test_samples fresh samples,
+# or auto: exact where its integral has at most 6 dimensions (L (r + r*) <= 6), else mc
+EPS_G_METHODS = ("auto", "exact", "mc")
 
 # The paper's training protocols (docs/model.md §2); `flow` is this package's default (the
 # minimiser gradient flow reaches, docs/solver.md), `lbfgs` the former default.
@@ -64,6 +67,7 @@ class Config:
     tol: float = 1e-6
     seed: int = 0
     test_samples: int = 50000
+    eps_g_method: str = "auto"
     device: str = "cpu"
     dtype: str = "float64"
 
@@ -114,6 +118,7 @@ class Config:
         _choice(self, "solver", SOLVERS)
         _choice(self, "device", DEVICES)
         _choice(self, "dtype", DTYPES)
+        _choice(self, "eps_g_method", EPS_G_METHODS)
         if self.steps is not None:
             _int(self, "steps", 1)
         if self.lr is not None:

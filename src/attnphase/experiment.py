@@ -22,7 +22,7 @@ from .config import Config
 from .data import Dataset, generate
 from .errors import InputError
 from .linear import fit_linear, linear_risk
-from .metrics import overlaps, test_errors
+from .metrics import exact_errors, overlaps, test_errors, uses_exact
 from .objective import Risk
 from .student import initial_Q
 from .train import solve, status
@@ -138,7 +138,7 @@ def linear(cfg: Config, data: Dataset | None = None) -> LinearResult:
     Y = torch.from_numpy(ds.Y).to(device)[None]
     B = fit_linear(Z, Y, cfg.lam_lin)
     eps_t_lin = float(linear_risk(Z, Y, B, cfg.lam_lin)[0]) / cfg.d
-    _, eps_lin = test_errors(ds.teacher(), None, cfg.test_samples, B)
+    _, eps_lin = _errors(cfg, ds.teacher(), None, B)
     return LinearResult(
         eps_g_lin=float(eps_lin[0]), eps_t_lin=eps_t_lin, B=B[0].cpu().tolist(), n=ds.n,
         d=ds.d, alpha=ds.n / ds.d, omega=cfg.omega, sigma=cfg.sigma, lam_lin=cfg.lam_lin,
@@ -150,7 +150,8 @@ def linear(cfg: Config, data: Dataset | None = None) -> LinearResult:
 def teacher_key(cfg: Config) -> tuple:
     """Fields that fix the teacher and its test samples (and the tensor placement)."""
     return (cfg.seed, cfg.d, cfg.L, cfg.teacher_rank, cfg.sigma, cfg.omega,
-            str(cfg.A_matrix), cfg.test_samples, cfg.dtype, cfg.device)
+            str(cfg.A_matrix), cfg.test_samples, cfg.dtype, cfg.device,
+            uses_exact(cfg.eps_g_method, cfg.L, cfg.rank, cfg.teacher_rank))
 
 
 def _data_key(cfg: Config) -> tuple:
@@ -234,8 +235,7 @@ def _evaluate(trained: dict[int, tuple[Config, Dataset, dict]]) -> dict[int, Tra
             Z = torch.from_numpy(ds.Z).to(device)[None]
             B_list.append(fit_linear(Z, torch.from_numpy(ds.Y).to(device)[None], cfg.lam_lin)[0])
     Q = torch.stack([trained[i][2]["Q"] for i in order]).to(device)
-    eps_g, eps_lin = test_errors(ds0.teacher(), Q, cfg0.test_samples, torch.stack(B_list),
-                                 TORCH_DTYPES[cfg0.dtype])
+    eps_g, eps_lin = _errors(cfg0, ds0.teacher(), Q, torch.stack(B_list))
     test_wall = (time.perf_counter() - start) / len(order)
     results = {}
     for k, i in enumerate(order):
@@ -251,6 +251,13 @@ def _evaluate(trained: dict[int, tuple[Config, Dataset, dict]]) -> dict[int, Tra
             seed=cfg.seed, config=cfg.to_dict(), config_hash=cfg.hash(), Q=Qn,
         )
     return results
+
+
+def _errors(cfg: Config, teacher, Q: torch.Tensor | None, B: torch.Tensor | None):
+    """eps_g of the students Q and of the linear baselines B, by the config's method."""
+    if uses_exact(cfg.eps_g_method, cfg.L, cfg.rank, cfg.teacher_rank):
+        return exact_errors(teacher, Q, B)
+    return test_errors(teacher, Q, cfg.test_samples, B, TORCH_DTYPES[cfg.dtype])
 
 
 def _progress_bar(cfg: Config, enabled: bool):
