@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
+from attnphase import metrics
 from attnphase.config import Config
 from attnphase.exact import eps_g_exact, eps_g_lin_exact
-from attnphase import metrics
 from attnphase.teacher import Teacher
 
 

@@ -72,7 +72,8 @@ def test_conjugate_gradients_solves_and_flags_indefinite_systems():
     A = torch.from_numpy(M @ M.transpose(0, 1, 3, 2) + 5 * np.eye(5))
     A[1, 0] -= 30 * torch.eye(5, dtype=torch.float64)  # the second system is indefinite
     b = torch.from_numpy(rng.standard_normal((2, 1, 5, 1)))
-    s, res, positive, _ = conjugate_gradients(lambda v: A @ v, b, torch.ones(2, 1, dtype=bool),
+    everyone = torch.ones(2, 1, dtype=bool)
+    s, res, positive, _ = conjugate_gradients(lambda v, rows: A @ v, b, everyone,
                                               torch.full((2, 1), 1e-12), 50)
     torch.testing.assert_close(A[0, 0] @ s[0, 0], b[0, 0])
     torch.testing.assert_close(res, b - A @ s)

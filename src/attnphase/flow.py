@@ -67,17 +67,18 @@ def _dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 def conjugate_gradients(
-    apply: Callable[[torch.Tensor], torch.Tensor],
+    apply: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
     b: torch.Tensor,
     active: torch.Tensor,
     rtol: torch.Tensor,
     iters: int,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
-    """Solve A s = b per student (A symmetric) from s = 0, batched; students with
-    active = False keep s = 0.
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Solve A s = b per student (A symmetric) from s = 0, batched over (B, c); students
+    with active = False keep s = 0. `apply(p, rows)` needs A p only on the data sets `rows`.
 
-    Returns (s, residual b - A s, positive, iterations): positive is False where a search
-    direction of non-positive curvature was met (A not positive definite there).
+    Returns (s, residual b - A s, positive, products): positive is False where a search
+    direction of non-positive curvature was met (A not positive definite there); products
+    counts the applications of A per data set (B,).
     """
     s = torch.zeros_like(b)
     r = torch.where(active[..., None, None], b, 0.0)
@@ -86,11 +87,13 @@ def conjugate_gradients(
     goal = (rtol * rr.sqrt()) ** 2
     running = active & (rr > 0)
     positive = torch.ones_like(active)
-    done = 0
-    for done in range(1, iters + 1):  # noqa: B007 - the count is returned
-        if not bool(running.any()):
+    products = torch.zeros(b.shape[0], dtype=torch.long)
+    for _ in range(iters):
+        rows = running.any(1)
+        if not bool(rows.any()):
             break
-        Ap = apply(p)
+        products += rows.long()
+        Ap = apply(p, rows)
         pAp = _dot(p, Ap)
         bad = running & (pAp <= 0)
         positive &= ~bad
@@ -103,7 +106,7 @@ def conjugate_gradients(
         beta = torch.where(running, rr_new / torch.where(rr > 0, rr, 1.0), 0.0)
         p = torch.where(running[..., None, None], r + beta[..., None, None] * p, p)
         rr = rr_new
-    return s, r, positive, done
+    return s, r, positive, products
 
 
 def flow(
@@ -158,12 +161,13 @@ def _initial_mu(risk: Risk, here: _Point, active: torch.Tensor) -> torch.Tensor:
 
 def _step(
     risk: Risk, here: _Point, mu: torch.Tensor, active: torch.Tensor, opt: FlowOptions,
-) -> tuple[torch.Tensor, _Point, torch.Tensor, int]:
-    """One trial step per active student: (accepted, the trial point, next mu, HVPs used)."""
+) -> tuple[torch.Tensor, _Point, torch.Tensor, torch.Tensor]:
+    """One trial step per active student: (accepted, the trial point, next mu, HVPs used
+    per data set)."""
     gnorm = _dot(here.g, here.g).sqrt()
 
-    def apply(V: torch.Tensor) -> torch.Tensor:
-        return risk.hvp(here.curv, V) + mu[..., None, None] * V
+    def apply(V: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+        return risk.hvp(here.curv, V, rows) + mu[..., None, None] * V
 
     rtol = torch.full_like(mu, opt.cg_rtol)
     s, res, positive, n_hvp = conjugate_gradients(apply, -here.g, active, rtol, opt.cg_iters)

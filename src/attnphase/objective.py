@@ -68,6 +68,12 @@ def pullback(X: torch.Tensor, dh: torch.Tensor) -> torch.Tensor:
     return grad.double().reshape(B, d, c, r).permute(0, 2, 1, 3)
 
 
+def _hvp(X: torch.Tensor, curv: torch.Tensor, V: torch.Tensor, lam: torch.Tensor) -> torch.Tensor:
+    u = preactivations(X, V)
+    w = (curv @ u.flatten(-2).unsqueeze(-1)).reshape(u.shape)
+    return pullback(X, w) + lam[..., None, None] * V.double()
+
+
 class Risk:
     """R(Q) = sum_mu ||S(Q) X_mu - Y_mu||_F^2 / (2d) + (lam/2) ||Q||_F^2 for a batch of students.
 
@@ -123,12 +129,20 @@ class Risk:
         grad = pullback(self.X, dh.detach()) + self.lam[..., None, None] * Q.double()
         return data.detach() + self._ridge(Q), grad, curv.detach()
 
-    def hvp(self, curv: torch.Tensor, V: torch.Tensor) -> torch.Tensor:
+    def hvp(
+        self, curv: torch.Tensor, V: torch.Tensor, rows: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """The Hessian of R at the point where `curv` was taken, applied to V (B, c, d, r):
-        X^T (d^2 R / dh^2) X V / d + lam V. Two passes over X."""
-        u = preactivations(self.X, V)
-        w = (curv @ u.flatten(-2).unsqueeze(-1)).reshape(u.shape)
-        return pullback(self.X, w) + self.lam[..., None, None] * V.double()
+        X^T (d^2 R / dh^2) X V / d + lam V. Two passes over X; with a boolean mask `rows`
+        (B,), over the inputs of those data sets only (zero elsewhere)."""
+        if rows is not None and not bool(rows.all()):
+            out = torch.zeros_like(V, dtype=torch.float64)
+            lam = self.lam.expand(V.shape[:2])
+            for b in rows.nonzero().flatten().tolist():
+                one = slice(b, b + 1)
+                out[one] = _hvp(self.X[one], curv[one], V[one], lam[one])
+            return out
+        return _hvp(self.X, curv, V, self.lam)
 
     def restrict(self, rows: torch.Tensor) -> Risk:
         """The risk of the data sets `rows` only (copies their inputs once)."""
