@@ -25,7 +25,7 @@ import torch
 from .teacher import Teacher, attention
 
 NODE_BUDGET = 1 << 18  # quadrature nodes per student, at most (the rule's size per dimension)
-CHUNK_NODES = 1 << 16
+CHUNK_NODES = 1 << 18
 MAX_POINTS = 40  # beyond this numpy's Gauss-Hermite weights lose accuracy; the integrand is smooth
 
 
