@@ -56,9 +56,11 @@ def config(d: int, change: dict) -> Config:
 
 
 def same_point(a: dict, b: dict) -> bool:
-    """theta, m, q within 0.01 (invariants for rank 2) and eps_t within 1e-6 relative."""
+    """theta, m, q within 0.01 (invariants for rank 2) and eps_t within 1e-5 relative (two
+    points with RMS gradient 1e-6 near one minimiser differ by up to ~1e-6 relative when
+    eps_t is as small as 1e-4)."""
     close = all(np.allclose(a[k], b[k], atol=0.01) for k in ("m2", "theta2", "q"))
-    return close and abs(a["eps_t"] - b["eps_t"]) <= 1e-6 * abs(b["eps_t"])
+    return close and abs(a["eps_t"] - b["eps_t"]) <= 1e-5 * abs(b["eps_t"])
 
 
 def summary(Q: torch.Tensor, R: torch.Tensor, ds, d: int) -> dict:
