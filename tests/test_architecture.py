@@ -5,8 +5,6 @@ The scan is static (AST), so it sees imports inside functions as well as at the 
 
 import ast
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -164,10 +162,3 @@ def test_matplotlib_only_at_the_top_of_figure_modules():
             bad += [f"{path.name}:{node.lineno}" for n in names if n.startswith("matplotlib")]
     assert bad == []
 
-
-def test_parsing_the_command_line_loads_neither_matplotlib_nor_torch():
-    code = ("import sys; from attnphase.cli import parser; parser(); "
-            "print(sorted(m for m in ('matplotlib', 'torch') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
-    assert out.stdout.strip() == "[]"

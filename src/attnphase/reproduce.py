@@ -22,6 +22,7 @@ import pandas as pd
 
 from .config import Config, config_resource
 from .errors import InputError
+from .io import write_csv_atomic
 
 SWEPT = ("fig2", "fig3", "concentration")
 TARGETS = (*SWEPT, "lambda-cv")
@@ -69,7 +70,7 @@ def reproduce(name: str, out: str | Path, db: str | Path, quick: bool = False,
     import torch
 
     from . import theoryjobs
-    from .figures.draw import draw, write_csv
+    from .figures.draw import draw
     from .sweep import load_spec, results_frame, run_sweep
 
     torch.set_num_threads(1)  # the theory workers take the other cores
@@ -87,7 +88,7 @@ def reproduce(name: str, out: str | Path, db: str | Path, quick: bool = False,
                                 progress=progress)
             _say(str(summary), progress)
             frames[target] = results_frame(db, spec.name)
-            files.append(write_csv(frames[target], Path(out) / f"{target}.csv"))
+            files.append(write_csv_atomic(Path(out) / f"{target}.csv", frames[target]))
         if "lambda-cv" in wanted:
             files += reproduce_cv(scale, Path(out), progress)
         for target, frame in frames.items():

@@ -64,9 +64,8 @@ def _theory_arrays(theory: Fig2Theory, sigma: float) -> dict[str, np.ndarray | f
 
 
 def _mark_transitions(ax, arrays: dict, with_theory: bool, which: tuple[str, ...]) -> None:
-    names = {"c": (r"$\alpha_c$", style.ALPHA_C), "l": (r"$\alpha_\ell$", style.ALPHA_L)}
     for key in which:
-        label, colour = names[key]
+        label, colour = style.TRANSITIONS[key]
         if with_theory:
             style.mark_alpha(ax, arrays[f"alpha_{key}_theory"], colour, f"{label} theory", True)
         style.mark_alpha(ax, arrays[f"alpha_{key}_sim"], colour, f"{label} simulations", False)

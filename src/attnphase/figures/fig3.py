@@ -83,9 +83,8 @@ def _colour_map(ax, arrays: dict, key: str, cmap, label: str) -> None:
 
 
 def _lines(ax, arrays: dict, with_theory: bool, which: tuple[str, ...]) -> None:
-    names = {"c": (r"$\alpha_c$", style.ALPHA_C), "l": (r"$\alpha_\ell$", style.ALPHA_L)}
     for key in which:
-        label, colour = names[key]
+        label, colour = style.TRANSITIONS[key]
         if with_theory:
             ax.plot(arrays[f"alpha_{key}_theory"], arrays["theory_omega"], color=colour, lw=2,
                     label=f"{label} theory")

@@ -28,8 +28,8 @@ from ..palette import (
 # the figures' look: the palette (re-exported, defined in attnphase.palette), its colour maps
 __all__ = ["ALPHA_C", "ALPHA_L", "ATTENTION", "CMAP_ATTLIN", "CMAP_DELTA", "CMAP_POS",
            "CMAP_SEM", "INIT_COLOURS", "LINEAR", "NEUTRAL", "POSITIONAL", "RC", "SEMANTIC",
-           "FigureResult", "legend_below", "mark_alpha", "new_figure", "panel_label",
-           "paper_style", "save", "seeds_text"]
+           "TRANSITIONS", "FigureResult", "legend_below", "mark_alpha", "new_figure",
+           "panel_label", "paper_style", "save", "seeds_text"]
 
 
 def _cmap(name: str, colours: list[str]) -> mcolors.LinearSegmentedColormap:
@@ -82,6 +82,10 @@ def save(fig: Figure, out_dir: str | Path, stem: str) -> list[Path]:
 def panel_label(ax: Any, letter: str) -> None:
     """(a), (b), ... above the top-left corner of a panel."""
     ax.set_title(f"({letter})", loc="left", fontsize=11, fontweight="bold")
+
+
+# the two transitions: (label, colour) of alpha_c ("c") and alpha_l ("l")
+TRANSITIONS = {"c": (r"$\alpha_c$", ALPHA_C), "l": (r"$\alpha_\ell$", ALPHA_L)}
 
 
 def mark_alpha(ax: Any, value: float, colour: str, label: str, theory: bool) -> None:

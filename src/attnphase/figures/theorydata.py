@@ -12,9 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..config import BRANCH_INITS
 from ..transitions import global_minimiser, semantic_global
 
-BRANCHES = ("semantic", "positional")
+BRANCHES = BRANCH_INITS  # the theory branch of each initialisation bears its name
 FIELDS = ("eps_g", "eps_t", "m", "theta", "q")
 
 

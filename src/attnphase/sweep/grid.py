@@ -25,10 +25,11 @@ from typing import Any
 
 import numpy as np
 
-from ..config import FIELDS, Config, from_dict, load_yaml
+from ..config import Config, check_fields, from_dict, load_yaml
 from ..errors import InputError
 
 KEYS = ("name", "base", "grid")
+MAX_RUNS = 100_000  # a sweep larger than this is refused (override: --max-runs)
 
 
 def parse_values(spec: str, name: str) -> list[float]:
@@ -76,8 +77,9 @@ class SweepSpec:
     source: dict[str, Any]
 
 
-def load_spec(config: dict[str, Any] | str | Path) -> SweepSpec:
-    """Read (a YAML path) and expand a sweep config; InputError on anything bad."""
+def load_spec(config: dict[str, Any] | str | Path, max_runs: int = MAX_RUNS) -> SweepSpec:
+    """Read (a YAML path) and expand a sweep config; InputError on anything bad, including
+    a grid of more than `max_runs` runs (counted before anything is expanded)."""
     if isinstance(config, str | Path):
         where = f"sweep config {config}"
         raw = load_yaml(config, where=where)
@@ -92,9 +94,13 @@ def load_spec(config: dict[str, Any] | str | Path) -> SweepSpec:
     name = raw.get("name")
     if not isinstance(name, str) or not name.strip():
         raise InputError(f"{where}: 'name' must be a non-empty string, got {name!r}")
-    base = _fields(raw.get("base") or {}, f"{where}: base")
-    grid = {k: _values(k, v, f"{where}: grid.{k}")
-            for k, v in _fields(raw.get("grid") or {}, f"{where}: grid").items()}
+    base = dict(check_fields(raw.get("base") or {}, f"{where}: base"))
+    grid = {k: _values(k, v, f"{where}: grid.{k}", max_runs)
+            for k, v in check_fields(raw.get("grid") or {}, f"{where}: grid").items()}
+    runs = math.prod(len(v) for v in grid.values())
+    if runs > max_runs:
+        raise InputError(f"{where}: the grid has {runs} runs, more than the limit {max_runs}; "
+                         "split it, or raise the limit with --max-runs")
     both = sorted(set(base) & set(grid))
     if both:
         raise InputError(f"{where}: field {both[0]!r} is both in base and in grid")
@@ -103,17 +109,12 @@ def load_spec(config: dict[str, Any] | str | Path) -> SweepSpec:
                                                          "grid": grid})
 
 
-def _fields(section: Any, where: str) -> dict[str, Any]:
-    if not isinstance(section, dict):
-        raise InputError(f"{where}: expected a mapping of config fields")
-    unknown = sorted(set(section) - set(FIELDS))
-    if unknown:
-        raise InputError(f"{where}: unknown field {unknown[0]!r}; allowed: {', '.join(FIELDS)}")
-    return dict(section)
-
-
-def _values(key: str, value: Any, where: str) -> list[Any]:
+def _values(key: str, value: Any, where: str, max_runs: int) -> list[Any]:
     if isinstance(value, str) and ":" in value:
+        count = value.rsplit(":", 1)[1].strip()
+        if count.isdigit() and int(count) > max_runs:
+            raise InputError(f"{where} = {value!r}: {count} values, more than the limit "
+                             f"{max_runs} runs; raise it with --max-runs")
         try:
             return parse_values(value, key)
         except InputError:

@@ -1,9 +1,10 @@
 """Phase boundaries: alpha_c(omega), alpha_l(omega) and the spinodal ends of the branches.
 
-Per omega: both branches by continuation on a grid of alpha (see `curve`); sign changes of
-`eps_t(semantic) - eps_t(positional)` and of `eps_g(global minimiser) - eps_g_lin` bracket the
-roots, which regula falsi (Illinois) then locates, solving the fixed point at each trial
-alpha warm-started from the nearer grid point.
+Per omega: both branches by continuation on a grid of alpha (see `curve`); the down-crossings
+of `eps_t(semantic) - eps_t(positional)` and of `eps_g(global minimiser) - eps_g_lin` on that
+grid (the rules of `attnphase.transitions`, shared with the simulations) bracket the roots,
+which regula falsi (Illinois) then locates, solving the fixed point at each trial alpha
+warm-started from the nearer grid point.
 A spinodal is where a branch's fixed point turns unstable (Jacobian eigenvalue crossing 1)
 or where its continuation fails; None where neither happens in the searched range.
 """
