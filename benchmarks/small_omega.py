@@ -9,6 +9,10 @@ from the others.
 
     OMP_NUM_THREADS=1 nice -n 10 python benchmarks/small_omega.py   # -> small_omega.csv
     python benchmarks/small_omega.py --table
+    python benchmarks/small_omega.py --cold 0:0.575,0.6,0.625   # cold starts, printed
+
+`--cold omega:a,b,c` solves both branches from cold starts at those alphas, at each rule size
+of `--quads`, and prints delta_eps_t (the numbers of docs/theory.md, "Small omega").
 """
 
 from __future__ import annotations
@@ -46,6 +50,21 @@ def run(out: Path, quads: list[int], points: int) -> None:
                     fh.flush()
 
 
+def cold(spec: str, quads: list[int]) -> None:
+    """Both branches from cold starts at the given alphas; one line per (quad, alpha)."""
+    from attnphase.theory import solve
+
+    om, alphas = spec.split(":")
+    for quad in quads:
+        for a in (float(v) for v in alphas.split(",")):
+            s = solve(a, float(om), branch="semantic", quad=quad)
+            p = solve(a, float(om), branch="positional", quad=quad)
+            print(f"omega {om} quad {quad} alpha {a}: sem theta {s.theta:.4f} "
+                  f"eps_t {s.eps_t:.7f} conv {s.converged} | pos m {p.m:.4f} "
+                  f"eps_t {p.eps_t:.7f} conv {p.converged} | delta {s.eps_t - p.eps_t:+.2e}",
+                  flush=True)
+
+
 def table(out: Path) -> None:
     from attnphase.transitions import downcrossing
 
@@ -77,11 +96,15 @@ def main() -> None:
     ap.add_argument("--quads", default="8,6")
     ap.add_argument("--points", type=int, default=9)
     ap.add_argument("--table", action="store_true")
+    ap.add_argument("--cold", default=None, help="'omega:a,b,c': cold starts, printed")
     args = ap.parse_args()
-    if args.table:
+    quads = [int(v) for v in args.quads.split(",")]
+    if args.cold:
+        cold(args.cold, quads)
+    elif args.table:
         table(Path(args.out))
     else:
-        run(Path(args.out), [int(v) for v in args.quads.split(",")], args.points)
+        run(Path(args.out), quads, args.points)
 
 
 if __name__ == "__main__":
