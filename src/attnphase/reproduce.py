@@ -66,8 +66,11 @@ def config_path(target: str, quick: bool) -> Path:
 
 
 def reproduce(name: str, out: str | Path, db: str | Path, quick: bool = False,
-              theory: bool = True, workers: int = 0, progress: bool = True) -> list[Path]:
+              theory: bool = True, workers: int = 0, progress: bool = True,
+              estimator: str = "cv") -> list[Path]:
     """Run what `name` needs and write its figures into `out`; return the files written.
+
+    Seed means are by `estimator` (`cv`: control variate on the teacher norm; `plain`).
 
     The theory's independent solves (branches, boundaries) are spread over worker processes
     while the sweeps run in this one, with one torch thread.
@@ -98,7 +101,7 @@ def reproduce(name: str, out: str | Path, db: str | Path, quick: bool = False,
             if target in theories:
                 _say(f"{target}: theory", progress)
             th = theories[target]() if target in theories else None
-            files += figure(target, frame, Path(out), th)
+            files += figure(target, frame, Path(out), th, estimator)
     return files
 
 
@@ -154,7 +157,8 @@ def theory_inputs(target: str, frame: pd.DataFrame,
     return inputs
 
 
-def figure(target: str, frame: pd.DataFrame, out: Path, th: Any = None) -> list[Path]:
+def figure(target: str, frame: pd.DataFrame, out: Path, th: Any = None,
+           estimator: str = "cv") -> list[Path]:
     """Draw one swept figure from its runs and its theory (None: simulations only)."""
     from .figures import concentration, fig2, fig3
     from .figures.summary import clean
@@ -162,17 +166,18 @@ def figure(target: str, frame: pd.DataFrame, out: Path, th: Any = None) -> list[
     df = clean(frame, target)
     theory_frame = None
     if target == "fig2":
-        result = fig2.make(df, out, th, omega=_fig2_omega(df))
+        result = fig2.make(df, out, th, omega=_fig2_omega(df), estimator=estimator)
         if th is not None:
             theory_frame = th.curves.to_frame().assign(
                 omega=_fig2_omega(df), alpha_c=th.alpha_c, alpha_l=th.alpha_l,
                 eps_g_lin=th.eps_g_lin)
     elif target == "fig3":
-        result = fig3.make(df, out, th)
+        result = fig3.make(df, out, th, estimator=estimator)
         theory_frame = None if th is None else th.to_frame()
     else:
         alpha, omega = _single(df, "alpha", target), _single(df, "omega", target)
-        result = concentration.make(df, out, th, alpha=alpha, omega=omega)
+        result = concentration.make(df, out, th, alpha=alpha, omega=omega,
+                                    estimator=estimator)
         if th is not None:
             theory_frame = pd.DataFrame(
                 [{"branch": b, "alpha": alpha, "omega": omega, **v} for b, v in th.points.items()]
@@ -199,7 +204,7 @@ def _spec_frame(spec: Any) -> pd.DataFrame:
 
 def _summary(arrays: dict[str, Any], df: pd.DataFrame) -> dict[str, Any]:
     """Scalar results of a figure (alpha_c, alpha_l, ...) and counts of its runs."""
-    out: dict[str, Any] = {"runs": len(df)}
+    out: dict[str, Any] = {"runs": len(df), "seed_means": arrays.get("estimator")}
     if "converged" in df.columns:
         out["not_converged"] = int((~df["converged"].fillna(False).astype(bool)).sum())
     for key, value in arrays.items():

@@ -31,6 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help=f"lambda-cv: JSON written by cv-lambda (default {DEFAULT_CV})")
     f.add_argument("--no-theory", dest="theory", action="store_false",
                    help="simulations only (no theory curves or boundaries)")
+    f.add_argument("--plain-means", dest="estimator", action="store_const", const="plain",
+                   default="cv", help="plain seed means (default: control variate on q_star)")
     f.add_argument("--theory-points", type=int, default=40,
                    help="fig2: alphas on each theory branch (default 40)")
     f.add_argument("--out", required=True, help="output folder")
@@ -56,6 +58,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="d = 100, few seeds, coarse grids (configs/quick/); minutes")
     r.add_argument("--db", default=DEFAULT_DB, help=f"results database (default {DEFAULT_DB})")
     r.add_argument("--no-theory", dest="theory", action="store_false", help="simulations only")
+    r.add_argument("--plain-means", dest="estimator", action="store_const", const="plain",
+                   default="cv", help="plain seed means (default: control variate on q_star)")
     r.add_argument("--workers", type=int, default=0,
                    help="local worker processes for the sweeps (default 0: this process)")
     r.add_argument("--quiet", action="store_true", help="no progress output")
@@ -92,7 +96,7 @@ def cmd_figure(args: argparse.Namespace) -> int:
         th = None
         if args.theory:
             th = solve_theory(args.which, theory_inputs(args.which, frame, args.theory_points))
-        files = figure(args.which, frame, Path(args.out), th)
+        files = figure(args.which, frame, Path(args.out), th, args.estimator)
     _print_files(files)
     return 0
 
@@ -121,7 +125,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     from ..reproduce import reproduce
 
     files = reproduce(args.which, args.out, args.db, quick=args.quick, theory=args.theory,
-                      workers=args.workers, progress=not args.quiet)
+                      workers=args.workers, progress=not args.quiet, estimator=args.estimator)
     _print_files(files)
     return 0
 
