@@ -27,7 +27,7 @@ PLUGINS = ("attnphase.theory.cli", "attnphase.sweep.cli", "attnphase.figures.cli
 # option name -> config field, for the options shared by several sub-commands
 DATA_OPTIONS = {
     "d": int, "alpha": float, "n": int, "omega": float, "sigma": float, "L": int,
-    "teacher_rank": int, "A": str, "seed": int, "dtype": str,
+    "teacher_rank": int, "teacher_norm": str, "A": str, "seed": int, "dtype": str,
 }
 TRAIN_OPTIONS = {
     "rank": int, "init": str, "lam": float, "solver": str, "steps": int, "lr": float,
@@ -56,6 +56,8 @@ HELP = {
     "sigma": "std of the semantic parts z_l (default 0.5)",
     "L": "tokens per sentence (default 2; L > 2 needs --A)",
     "teacher_rank": "rank r* of the teacher Q* (default 1)",
+    "teacher_norm": "gaussian (the paper's N(0, 1) entries, default) or sphere "
+                    "(rescaled to ||Q*||^2 = d r*: no teacher-norm noise over seeds)",
     "A": "positional attention: 'paper', 'appendix' or L*L numbers, row-major, comma-separated",
     "seed": "seed of teacher, samples and initialisation (default 0)",
     "dtype": "float32 or float64 (default float64)",

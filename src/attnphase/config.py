@@ -27,6 +27,9 @@ INITS = ("semantic", "positional", "random")
 SOLVERS = ("lbfgs", "gd", "adam")
 DEVICES = ("cpu", "cuda")
 DTYPES = ("float32", "float64")
+# the teacher's Q*: i.i.d. N(0, 1) entries (the paper's), or rescaled onto the sphere
+# ||Q*||_F^2 = d r* (no seed-to-seed teacher-norm noise; the d -> infinity theory is the same)
+TEACHER_NORMS = ("gaussian", "sphere")
 
 # The paper's training protocols (docs/model.md §2); `lbfgs` is this package's fast default.
 SOLVER_DEFAULTS: dict[str, dict[str, float]] = {
@@ -50,6 +53,7 @@ class Config:
     L: int = 2
     rank: int = 1
     teacher_rank: int = 1
+    teacher_norm: str = "gaussian"
     sigma: float = 0.5
     omega: float = 0.3
     A: Any = None
@@ -109,6 +113,7 @@ class Config:
         _real(self, "lam_lin", low=0.0)
         _real(self, "tol", low=0.0, low_open=True)
         _choice(self, "init", INITS)
+        _choice(self, "teacher_norm", TEACHER_NORMS)
         _choice(self, "solver", SOLVERS)
         _choice(self, "device", DEVICES)
         _choice(self, "dtype", DTYPES)
@@ -134,6 +139,8 @@ class Config:
         d["A"] = self.A_matrix
         d["n"] = self.n_samples
         d.pop("alpha")
+        if d["teacher_norm"] == "gaussian":  # the default keeps the hashes of older runs
+            d.pop("teacher_norm")
         blob = json.dumps(d, sort_keys=True, default=float)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
