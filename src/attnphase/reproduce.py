@@ -28,7 +28,9 @@ from .io import atomic_path, write_text_atomic
 
 SWEPT = ("fig2", "fig3", "concentration")
 THEORY_WORKERS = 2  # processes solving the theory while the sweeps run here
-TARGETS = (*SWEPT, "lambda-cv")
+APPENDIX = ("appendix-sigma", "appendix-lambda", "appendix-omega", "appendix-A",
+            "appendix-rank2", "appendix-optim")  # figures/appendix.py; + concentration
+TARGETS = (*SWEPT, "lambda-cv", *APPENDIX)
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 
@@ -51,8 +53,11 @@ def targets(name: str) -> list[str]:
     """The figures of a `reproduce` target (`all`: every one)."""
     if name == "all":
         return list(TARGETS)
+    if name == "appendix":
+        return [*APPENDIX, "concentration"]
     if name not in TARGETS:
-        raise InputError(f"reproduce {name!r}: must be one of {', '.join(TARGETS)} or all")
+        raise InputError(f"reproduce {name!r}: must be one of {', '.join(TARGETS)}, appendix "
+                         "or all")
     return [name]
 
 
@@ -82,8 +87,13 @@ def reproduce(name: str, out: str | Path, db: str | Path, quick: bool = False,
     torch.set_num_threads(1)  # the theory workers take the other cores
     scale = QUICK if quick else PAPER
     wanted = targets(name)
-    specs = {t: load_spec(config_path(t, quick)) for t in wanted if t in SWEPT}
     files: list[Path] = []
+    if appendix := [t for t in wanted if t in APPENDIX]:
+        from .figures import appendix as appendix_figures
+
+        files += appendix_figures.run(appendix, out, db, quick, theory, workers, progress,
+                                      estimator)
+    specs = {t: load_spec(config_path(t, quick)) for t in wanted if t in SWEPT}
     with ProcessPoolExecutor(THEORY_WORKERS, mp_context=get_context("spawn")) as pool:
         submitted: dict[tuple, Future] = {}
         theories = {t: _submit_theory(pool, submitted, t, theory_inputs(

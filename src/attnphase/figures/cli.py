@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..grids import parse_values
-from ..reproduce import TARGETS
+from ..reproduce import APPENDIX, TARGETS
 
 DEFAULT_CV = "results/lambda_cv.json"
 CV_OPTIONS = {"d": int, "alpha": float, "n": int, "omega": float, "sigma": float, "seed": int,
@@ -53,7 +53,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     r = subparsers.add_parser("reproduce", help="run the sweeps and theory of the paper's "
                                                 "figures, and draw them")
-    r.add_argument("which", choices=[*TARGETS, "all"], help="the figure, or all")
+    r.add_argument("which", choices=[*TARGETS, "appendix", "all"],
+                   help="the figure, appendix (its figures and concentration), or all")
     r.add_argument("--quick", action="store_true",
                    help="d = 100, few seeds, coarse grids (configs/quick/); minutes")
     r.add_argument("--db", default=DEFAULT_DB, help=f"results database (default {DEFAULT_DB})")
@@ -89,6 +90,11 @@ def cmd_figure(args: argparse.Namespace) -> int:
         from . import cv
 
         files = cv.make(CVResult.load(args.cv), args.out).files
+    elif args.which in APPENDIX:
+        from . import appendix
+
+        files = appendix.figure(args.which, args.db, args.out, args.name, args.theory,
+                                args.estimator)
     else:
         frame = _frame(args.db, args.which, args.name)
         if args.theory_points < 2:

@@ -18,10 +18,12 @@ PUBLISHED_ALPHA_C = {0.0: 0.548, 0.1: 0.707, 0.15: 0.818, 0.2: 0.928, 0.25: 1.06
 
 
 def make(frame: pd.DataFrame, out_dir: str | Path, theory: Fig3Theory | None = None,
-         d: int | None = None, stem: str = "fig3", estimator: str = "cv") -> style.FigureResult:
+         d: int | None = None, stem: str = "fig3", estimator: str = "cv",
+         published: bool = True) -> style.FigureResult:
     """Draw the two phase diagrams from runs on an (alpha, omega) grid (largest d by default).
 
-    Cells are seed means by `estimator` (`summary.over_seeds`).
+    Cells are seed means by `estimator` (`summary.over_seeds`); `published` marks the
+    paper's alpha_c (for the paper's A only).
     """
     df = clean(frame, "fig3")
     df = select(df, "fig3", d=d if d is not None else int(df["d"].max()), sigma=None, lam=None)
@@ -50,9 +52,10 @@ def make(frame: pd.DataFrame, out_dir: str | Path, theory: Fig3Theory | None = N
                     r"$\Delta\epsilon_t = \epsilon_t^{\rm sem} - \epsilon_t^{\rm pos}$")
         _lines(ax_a, arrays, theory is not None, ("c",))
         lo, hi = _edges(omega)[[0, -1]]
-        shown = {o: a for o, a in PUBLISHED_ALPHA_C.items() if lo <= o <= hi}
-        ax_a.plot(list(shown.values()), list(shown), "x", ms=5, color=style.NEUTRAL,
-                  label=r"$\alpha_c$ published (Cui et al.)")
+        shown = {o: a for o, a in PUBLISHED_ALPHA_C.items() if lo <= o <= hi and published}
+        if shown:
+            ax_a.plot(list(shown.values()), list(shown), "x", ms=5, color=style.NEUTRAL,
+                      label=r"$\alpha_c$ published (Cui et al.)")
         _colour_map(ax_b, arrays, "eps_g_lin_minus_eps_g", style.CMAP_ATTLIN,
                     r"$\epsilon_g^{\rm lin} - \epsilon_g$")
         _lines(ax_b, arrays, theory is not None, ("c", "l"))
