@@ -112,7 +112,7 @@ def test_reproduce_and_figure_appendix_targets(store, tmp_path, monkeypatch, cap
             "appendix-optim_summary.json"} <= names
     assert len(pd.read_csv(out / "appendix-optim.csv")) == 9
     summary = json.loads((out / "appendix-optim_summary.json").read_text())
-    assert summary["runs"] == 9 and summary["seed_means"] == "control-variate mean"
+    assert summary["runs"] == 9 and summary["seed_means"] == "mean"  # 3 seeds: plain means
     assert main(["figure", "appendix-rank2", "--db", str(store), "--no-theory", "--plain-means",
                  "--out", str(tmp_path / "f")]) == 0
     assert (tmp_path / "f" / "appendix-rank2.png").exists()

@@ -33,7 +33,7 @@ def test_global_minimiser_is_the_lower_training_loss():
     assert stats["seeds"].tolist() == [2]
     np.testing.assert_allclose(stats["eps_g_mean"], [0.00205])
     np.testing.assert_allclose(stats["eps_g_std"], [np.std([0.0030, 0.0011], ddof=1)])
-    assert stats["estimator"].tolist() == ["plain"]  # two seeds: no control variate
+    assert stats["estimator"].tolist() == ["plain"]  # < 10 seeds: no control variate
 
 
 def test_seed_means_use_the_control_variate_by_default():
@@ -41,7 +41,7 @@ def test_seed_means_use_the_control_variate_by_default():
     rng = np.random.default_rng(1)
     rows = []
     for alpha in (1.0, 2.0):
-        for seed in range(6):
+        for seed in range(10):
             q = 1 + 0.05 * rng.standard_normal()
             rows.append(_row(alpha, "semantic", seed, 0.001, alpha + 2 * (q - 1), q_star=q))
             rows.append(_row(alpha, "positional", seed, 0.002, 9.0, q_star=q))

@@ -73,13 +73,15 @@ def test_unbiased_for_a_nonlinear_dependence_on_q_star():
     assert abs(cv_weak - exact) < 0.01
 
 
-def test_estimate_falls_back_to_the_plain_mean_where_the_control_cannot_apply():
-    y = np.array([1.0, 2.0, 4.0, 5.0])
-    assert estimate(y, np.ones(4)).method == "plain"  # teachers on the sphere
-    assert estimate(y[:2], np.array([0.9, 1.1])).method == "plain"  # two seeds
-    assert estimate(y, np.array([0.9, 1.0, 1.05, 1.1]), "plain").mean == pytest.approx(3.0)
-    cv = estimate(y, np.array([0.9, 1.0, 1.05, 1.1]))
-    assert cv.method == "cv" and cv.n == 4
+def test_estimate_falls_back_to_the_plain_mean_where_the_control_should_not_apply():
+    y = np.arange(12.0)
+    c = np.linspace(0.95, 1.05, 12)
+    assert estimate(y, np.ones(12)).method == "plain"  # teachers on the sphere
+    assert estimate(y[:9], c[:9]).method == "plain"  # fewer than CV_MIN_SEEDS = 10
+    assert estimate(y[:4], c[:4], min_seeds=3).method == "cv"
+    assert estimate(y, c, "plain").mean == pytest.approx(5.5)
+    cv = estimate(y, c)
+    assert cv.method == "cv" and cv.n == 12 and cv.mean == pytest.approx(5.5)
     with pytest.raises(ValueError, match="estimator 'median'"):
         estimate(y, None, "median")
 

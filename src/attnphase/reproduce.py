@@ -50,9 +50,10 @@ QUICK = Scale("quick", 14, {**PAPER.cv, "d": 100})
 
 
 def targets(name: str) -> list[str]:
-    """The figures of a `reproduce` target (`all`: every one)."""
+    """The figures of a `reproduce` target (`all`: the main text's; `appendix`: the
+    appendix's, with the finite-size figure `concentration`)."""
     if name == "all":
-        return list(TARGETS)
+        return [t for t in TARGETS if t not in APPENDIX]
     if name == "appendix":
         return [*APPENDIX, "concentration"]
     if name not in TARGETS:

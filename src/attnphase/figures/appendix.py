@@ -44,7 +44,7 @@ TARGETS: dict[str, Target] = {
     "appendix-rank2": Target(("appendix-rank2",)),
     "appendix-optim": Target(("appendix-optim-gd", "appendix-optim-adam")),
 }
-THEORY_POINTS = {"paper": 30, "quick": 10}  # alphas per theory branch in each slice
+THEORY_POINTS = {"paper": 30, "quick": 8}  # alphas per theory branch in each slice
 
 
 def run(names: list[str], out: str | Path, db: str | Path, quick: bool = False,

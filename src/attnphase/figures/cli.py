@@ -54,7 +54,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     r = subparsers.add_parser("reproduce", help="run the sweeps and theory of the paper's "
                                                 "figures, and draw them")
     r.add_argument("which", choices=[*TARGETS, "appendix", "all"],
-                   help="the figure, appendix (its figures and concentration), or all")
+                   help="one figure, appendix (the appendix's figures and concentration), "
+                        "or all (the main text's figures and lambda-cv)")
     r.add_argument("--quick", action="store_true",
                    help="d = 100, few seeds, coarse grids (configs/quick/); minutes")
     r.add_argument("--db", default=DEFAULT_DB, help=f"results database (default {DEFAULT_DB})")

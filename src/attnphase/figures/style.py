@@ -99,8 +99,8 @@ def seeds_text(seeds: Any) -> str:
     return f"{lo} seed{'s' if hi > 1 else ''}" if lo == hi else f"{lo}-{hi} seeds"
 
 
-ESTIMATOR_NAMES = {"cv": "control-variate mean", "plain": "mean",
-                   "cv+plain": "control-variate mean (plain where < 3 seeds)"}
+ESTIMATOR_NAMES = {"cv": "control-variate mean", "plain": "mean",  # see attnphase.stats
+                   "cv+plain": "control-variate mean (plain where < 10 seeds)"}
 
 
 def estimator_name(stats: Any) -> str:
