@@ -103,7 +103,7 @@ def test_reproduce_and_figure_appendix_targets(store, tmp_path, monkeypatch, cap
     for name in ("appendix-optim-gd", "appendix-optim-adam"):
         spec = {"name": f"{name}-quick", **TINY[name]}
         (configs / "quick" / f"{name}.yaml").write_text(yaml.safe_dump(spec))
-    monkeypatch.setattr(reproduce, "CONFIGS", configs)
+    monkeypatch.setattr(reproduce, "config_resource", lambda *parts: configs.joinpath(*parts))
     out = tmp_path / "out"
     assert main(["reproduce", "appendix-optim", "--quick", "--no-theory", "--quiet", "--db",
                  str(tmp_path / "r.sqlite"), "--out", str(out)]) == 0

@@ -18,7 +18,6 @@ import json
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -52,13 +51,14 @@ def run(names: list[str], out: str | Path, db: str | Path, quick: bool = False,
         estimator: str = "cv") -> list[Path]:
     """Run the sweeps of the appendix targets `names` (resuming the store), solve their
     theory in two worker processes meanwhile, and draw them; return the files written."""
-    from ..reproduce import THEORY_WORKERS, _say, config_path
+    from ..reproduce import _say, config_path
     from ..sweep import load_spec, results_frame, run_sweep
+    from ..theoryjobs import pool as theory_pool
 
     points = THEORY_POINTS["quick" if quick else "paper"]
     specs = {t: [load_spec(config_path(s, quick)) for s in TARGETS[t].sweeps] for t in names}
     files: list[Path] = []
-    with ProcessPoolExecutor(THEORY_WORKERS, mp_context=get_context("spawn")) as pool:
+    with theory_pool() as pool:
         pending = {t: _submit(pool, t, _spec_frame(specs[t]), points) for t in names if theory}
         frames = {}
         for t in names:
@@ -79,8 +79,8 @@ def run(names: list[str], out: str | Path, db: str | Path, quick: bool = False,
 def figure(name: str, db: str | Path, out: str | Path, sweep: str | None = None,
            theory: bool = True, estimator: str = "cv") -> list[Path]:
     """Draw an appendix target from the runs already in the store (`attnphase figure`)."""
-    from ..reproduce import THEORY_WORKERS
     from ..sweep import results_frame
+    from ..theoryjobs import pool as theory_pool
 
     parts = []
     for stem in ([sweep] if sweep else TARGETS[name].sweeps):
@@ -94,15 +94,14 @@ def figure(name: str, db: str | Path, out: str | Path, sweep: str | None = None,
     frame = pd.concat(parts, ignore_index=True)
     th = None
     if theory:
-        with ProcessPoolExecutor(THEORY_WORKERS, mp_context=get_context("spawn")) as pool:
+        with theory_pool() as pool:
             th = _submit(pool, name, frame, THEORY_POINTS["paper"])()
     return draw(name, frame, Path(out), th, estimator)
 
 
 def draw(name: str, frame: pd.DataFrame, out: Path, th: Any, estimator: str) -> list[Path]:
     """The figure of target `name` from its runs and theory, with its CSVs and summary."""
-    from ..io import write_text_atomic
-    from ..reproduce import _write_csv
+    from ..io import write_csv_atomic, write_text_atomic
     from . import fig3, optim, rank2, slices
 
     target = TARGETS[name]
@@ -118,7 +117,8 @@ def draw(name: str, frame: pd.DataFrame, out: Path, th: Any, estimator: str) -> 
                    if isinstance(v, dict) for key in ("alpha_c_sim", "alpha_c_theory",
                                                       "alpha_l_sim", "alpha_l_theory")}
     elif name == "appendix-A":
-        result = fig3.make(frame, out, th, stem=name, estimator=estimator, published=False)
+        result = fig3.make(frame, out, th, stem=name, estimator=estimator,
+                           mark_published=False)
         theory_frame = None if th is None else th.to_frame()
         summary = {k: [_num(x) for x in np.atleast_1d(result.arrays[k])]
                    for k in ("omega", "alpha_c_sim", "alpha_l_sim", "alpha_c_theory",
@@ -133,9 +133,9 @@ def draw(name: str, frame: pd.DataFrame, out: Path, th: Any, estimator: str) -> 
         summary = {"means": json.loads(stats.to_json(orient="records"))}
         if th is not None:
             theory_frame = pd.DataFrame([{"branch": b, **v} for b, v in th.points.items()])
-    files = [*result.files, _write_csv(frame, out / f"{name}.csv")]
+    files = [*result.files, write_csv_atomic(out / f"{name}.csv", frame)]
     if theory_frame is not None:
-        files.append(_write_csv(theory_frame, out / f"{name}_theory.csv"))
+        files.append(write_csv_atomic(out / f"{name}_theory.csv", theory_frame))
     summary = {"runs": len(frame), "seed_means": result.arrays.get("estimator"), **summary}
     files.append(out / f"{name}_summary.json")
     write_text_atomic(files[-1], json.dumps(summary, indent=1) + "\n")

@@ -8,21 +8,19 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import TwoSlopeNorm
 
+from .. import published
+from ..transitions import downcrossing
 from . import style
-from .summary import clean, downcrossing, over_seeds, paired, select
+from .summary import clean, over_seeds, paired, select
 from .theorydata import Fig3Theory
-
-# alpha_c(omega) as published in the paper's phase diagram (docs/model.md §5), for reference
-PUBLISHED_ALPHA_C = {0.0: 0.548, 0.1: 0.707, 0.15: 0.818, 0.2: 0.928, 0.25: 1.06, 0.3: 1.241,
-                     0.35: 1.454, 0.4: 1.751, 0.425: 1.939}
 
 
 def make(frame: pd.DataFrame, out_dir: str | Path, theory: Fig3Theory | None = None,
          d: int | None = None, stem: str = "fig3", estimator: str = "cv",
-         published: bool = True) -> style.FigureResult:
+         mark_published: bool = True) -> style.FigureResult:
     """Draw the two phase diagrams from runs on an (alpha, omega) grid (largest d by default).
 
-    Cells are seed means by `estimator` (`summary.over_seeds`); `published` marks the
+    Cells are seed means by `estimator` (`summary.over_seeds`); `mark_published` marks the
     paper's alpha_c (for the paper's A only).
     """
     df = clean(frame, "fig3")
@@ -52,7 +50,7 @@ def make(frame: pd.DataFrame, out_dir: str | Path, theory: Fig3Theory | None = N
                     r"$\Delta\epsilon_t = \epsilon_t^{\rm sem} - \epsilon_t^{\rm pos}$")
         _lines(ax_a, arrays, theory is not None, ("c",))
         lo, hi = _edges(omega)[[0, -1]]
-        shown = {o: a for o, a in PUBLISHED_ALPHA_C.items() if lo <= o <= hi and published}
+        shown = {o: a for o, a in published.ALPHA_C.items() if lo <= o <= hi and mark_published}
         if shown:
             ax_a.plot(list(shown.values()), list(shown), "x", ms=5, color=style.NEUTRAL,
                       label=r"$\alpha_c$ published (Cui et al.)")
@@ -93,9 +91,8 @@ def _colour_map(ax, arrays: dict, key: str, cmap, label: str) -> None:
 
 
 def _lines(ax, arrays: dict, with_theory: bool, which: tuple[str, ...]) -> None:
-    names = {"c": (r"$\alpha_c$", style.ALPHA_C), "l": (r"$\alpha_\ell$", style.ALPHA_L)}
     for key in which:
-        label, colour = names[key]
+        label, colour = style.TRANSITIONS[key]
         if with_theory:
             ax.plot(arrays[f"alpha_{key}_theory"], arrays["theory_omega"], color=colour, lw=2,
                     label=f"{label} theory")

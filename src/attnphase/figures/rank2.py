@@ -18,9 +18,10 @@ from matplotlib.figure import Figure
 
 from ..errors import InputError
 from ..stats import q_star_scalar
+from ..transitions import downcrossing
 from . import style
 from .fig3 import _edges
-from .summary import downcrossing, over_seeds
+from .summary import over_seeds
 
 COLUMNS = ("theta_1", "m_1", "theta_2", "m_2")
 

@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..transitions import downcrossing
 from . import style
 from .fig2 import _by_branch
-from .summary import clean, downcrossing, over_seeds, paired
+from .summary import clean, over_seeds, paired
 from .theorydata import TheoryCurves
 
 # the swept parameter of each slice family, its label, and the fixed values (docs/figures.md)
