@@ -48,7 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         if name != "linear":
             add_options(t, TRAIN_OPTIONS)
         else:
-            add_options(t, ["test_samples", "device"])
+            add_options(t, ["test_samples", "eps_g_method", "device"])
         add_options(t, ["lam_lin"])
         if name == "compare":
             t.add_argument("--alphas", default="0.5,1,1.5,2", help="'a,b,c' or 'start:stop:count'")
@@ -129,6 +129,7 @@ def use_threads() -> None:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from .experiment import train
+    from .train import STATUS_NOTES
 
     use_threads()
     cfg, ds = _config_and_data(args)
@@ -137,8 +138,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(finite_json(res.to_dict()))
     else:
         _table([res.to_dict()], ["init", "solver", "n", "d", "alpha", "eps_g", "eps_t", "m",
-                                 "theta", "q", "eps_g_lin", "grad_norm", "converged", "steps",
+                                 "theta", "q", "eps_g_lin", "grad_norm", "status", "steps",
                                  "wall_s"])
+        if res.status != "converged":
+            print(f"note: {STATUS_NOTES[res.status]}")
     return _diverged([res.to_dict()], RUN_METRICS)
 
 
