@@ -138,3 +138,35 @@ def test_appendix_configs_are_valid_sweeps(quick):
             assert {c.d for c in spec.configs} <= ({100} if quick else {100, 1000})
     conc = load_spec(reproduce.config_path("concentration", False)).configs
     assert max(c.d for c in conc) == 4000
+
+
+def test_theory_jobs_of_the_targets_are_assembled(store, monkeypatch):
+    """The theory solves a target submits, with stand-in solvers on a thread pool: one pair
+    of branches per slice value, one boundary per omega for appendix-A, two points for
+    appendix-optim."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from attnphase import theoryjobs
+
+    calls = []
+
+    def branch_values(alphas, omega, sigma, lam, branch):
+        calls.append((omega, sigma, lam, branch))
+        return {k: np.full(len(alphas), 0.1 if branch == "semantic" else 0.2)
+                for k in ("eps_g", "eps_t", "m", "theta", "q")}
+
+    monkeypatch.setattr(theoryjobs, "branch_values", branch_values)
+    monkeypatch.setattr(theoryjobs, "linear_level", lambda omega, sigma: 0.15)
+    monkeypatch.setattr(appendix, "boundary_with_A", lambda o, s, la, A: (o + 1, o + 2))
+    with ThreadPoolExecutor(2) as pool:
+        th = appendix._submit(pool, "appendix-sigma", results_frame(store, "appendix-sigma"),
+                              5)()
+        assert sorted(th) == [0.3, 1.0] and len(calls) == 4
+        assert th[1.0].curves.alpha.tolist() == pytest.approx(np.linspace(0.5, 1.5, 5))
+        assert th[1.0].eps_g_lin == 0.15 and np.isnan(th[1.0].alpha_c())  # sem always lower
+        frame = pd.DataFrame({"alpha": [1.0, 1.0], "omega": [0.1, 0.4], "sigma": 0.5,
+                              "lam": 0.01, "A": json.dumps([[0.3, 0.7], [0.8, 0.2]])})
+        fig3_th = appendix._submit(pool, "appendix-A", frame, 5)()
+        np.testing.assert_allclose(fig3_th.alpha_c, [1.1, 1.4])
+        optim_th = appendix._submit(pool, "appendix-optim", frame.iloc[:1], 5)()
+        assert optim_th.points["positional"]["eps_g"] == 0.2

@@ -146,24 +146,24 @@ def draw(name: str, frame: pd.DataFrame, out: Path, th: Any, estimator: str) -> 
 def _submit(pool: ProcessPoolExecutor, name: str, frame: pd.DataFrame,
             points: int) -> Callable[[], Any]:
     """Submit the theory solves of a target; return a function that waits and assembles."""
-    from . import theorydata
+    from .. import theoryjobs
     from .slices import SliceTheory
-    from .theorydata import ConcentrationTheory, Fig3Theory, TheoryCurves
+    from .theorydata import BRANCHES, ConcentrationTheory, Fig3Theory, TheoryCurves
 
     target = TARGETS[name]
     sigma, lam = _values(frame, "sigma"), _values(frame, "lam")
     if target.family:
         alphas = tuple(np.linspace(frame["alpha"].min(), frame["alpha"].max(), points).tolist())
         keys = [(s, la, o) for s in sigma for la in lam for o in _values(frame, "omega")]
-        futures = {k: [pool.submit(theorydata.branch_values, alphas, k[2], k[0], k[1], b)
-                       for b in theorydata.BRANCHES] for k in keys}
+        futures = {k: [pool.submit(theoryjobs.branch_values, alphas, k[2], k[0], k[1], b)
+                       for b in BRANCHES] for k in keys}
         index = {"sigma": 0, "lam": 1, "omega": 2}[target.family]
 
         def slices_theory() -> dict[float, SliceTheory]:
             return {round(k[index], 10): SliceTheory(
                 TheoryCurves(np.asarray(alphas), dict(zip(
-                    theorydata.BRANCHES, [f.result() for f in fs], strict=True))),
-                theorydata.linear_level(k[2], k[0])) for k, fs in futures.items()}
+                    BRANCHES, [f.result() for f in fs], strict=True))),
+                theoryjobs.linear_level(k[2], k[0])) for k, fs in futures.items()}
         return slices_theory
     if name == "appendix-A":
         A = _single_A(frame)
@@ -176,13 +176,13 @@ def _submit(pool: ProcessPoolExecutor, name: str, frame: pd.DataFrame,
         return fig3_theory
     if name == "appendix-optim":
         alpha, omega = _values(frame, "alpha")[0], _values(frame, "omega")[0]
-        fs = [pool.submit(theorydata.branch_values, (alpha,), omega, sigma[0], lam[0], b)
-              for b in theorydata.BRANCHES]
+        fs = [pool.submit(theoryjobs.branch_values, (alpha,), omega, sigma[0], lam[0], b)
+              for b in BRANCHES]
 
         def points_theory() -> ConcentrationTheory:
             pts = {b: {k: float(v[0]) for k, v in f.result().items()}
-                   for b, f in zip(theorydata.BRANCHES, fs, strict=True)}
-            return ConcentrationTheory(pts, theorydata.linear_level(omega, sigma[0]))
+                   for b, f in zip(BRANCHES, fs, strict=True)}
+            return ConcentrationTheory(pts, theoryjobs.linear_level(omega, sigma[0]))
         return points_theory
     return lambda: None  # rank 2: no theory yet
 
