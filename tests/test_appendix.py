@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from attnphase import reproduce
+from attnphase import reproduce, reproduce_appendix
 from attnphase.cli import main
 from attnphase.figures import appendix, optim, rank2, slices
 from attnphase.figures.theorydata import ConcentrationTheory, TheoryCurves
@@ -157,16 +157,17 @@ def test_theory_jobs_of_the_targets_are_assembled(store, monkeypatch):
 
     monkeypatch.setattr(theoryjobs, "branch_values", branch_values)
     monkeypatch.setattr(theoryjobs, "linear_level", lambda omega, sigma: 0.15)
-    monkeypatch.setattr(appendix, "boundary_with_A", lambda o, s, la, A: (o + 1, o + 2))
+    monkeypatch.setattr(reproduce_appendix, "boundary_with_A",
+                        lambda o, s, la, A: (o + 1, o + 2))
     with ThreadPoolExecutor(2) as pool:
-        th = appendix._submit(pool, "appendix-sigma", results_frame(store, "appendix-sigma"),
-                              5)()
+        sigma_runs = results_frame(store, "appendix-sigma")
+        th = reproduce_appendix._submit(pool, "appendix-sigma", sigma_runs, 5)()
         assert sorted(th) == [0.3, 1.0] and len(calls) == 4
         assert th[1.0].curves.alpha.tolist() == pytest.approx(np.linspace(0.5, 1.5, 5))
         assert th[1.0].eps_g_lin == 0.15 and np.isnan(th[1.0].alpha_c())  # sem always lower
         frame = pd.DataFrame({"alpha": [1.0, 1.0], "omega": [0.1, 0.4], "sigma": 0.5,
                               "lam": 0.01, "A": json.dumps([[0.3, 0.7], [0.8, 0.2]])})
-        fig3_th = appendix._submit(pool, "appendix-A", frame, 5)()
+        fig3_th = reproduce_appendix._submit(pool, "appendix-A", frame, 5)()
         np.testing.assert_allclose(fig3_th.alpha_c, [1.1, 1.4])
-        optim_th = appendix._submit(pool, "appendix-optim", frame.iloc[:1], 5)()
+        optim_th = reproduce_appendix._submit(pool, "appendix-optim", frame.iloc[:1], 5)()
         assert optim_th.points["positional"]["eps_g"] == 0.2

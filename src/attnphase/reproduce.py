@@ -26,7 +26,7 @@ from .io import write_csv_atomic
 
 SWEPT = ("fig2", "fig3", "concentration")
 APPENDIX = ("appendix-sigma", "appendix-lambda", "appendix-omega", "appendix-A",
-            "appendix-rank2", "appendix-optim")  # figures/appendix.py; + concentration
+            "appendix-rank2", "appendix-optim")  # reproduce_appendix.py; + concentration
 TARGETS = (*SWEPT, "lambda-cv", *APPENDIX)
 
 
@@ -87,10 +87,9 @@ def reproduce(name: str, out: str | Path, db: str | Path, quick: bool = False,
     wanted = targets(name)
     files: list[Path] = []
     if appendix := [t for t in wanted if t in APPENDIX]:
-        from .figures import appendix as appendix_figures
+        from .reproduce_appendix import run
 
-        files += appendix_figures.run(appendix, out, db, quick, theory, workers, progress,
-                                      estimator)
+        files += run(appendix, out, db, quick, theory, workers, progress, estimator)
     specs = {t: load_spec(config_path(t, quick)) for t in wanted if t in SWEPT}
     with theoryjobs.pool() as pool:
         submitted: dict[tuple, Future] = {}

@@ -78,10 +78,9 @@ def cmd_figure(args: argparse.Namespace) -> int:
 
         files = cv.make(CVResult.load(args.cv), args.out).files
     elif args.which in APPENDIX:
-        from .figures import appendix
+        from .reproduce_appendix import figure
 
-        files = appendix.figure(args.which, args.db, args.out, args.name, args.theory,
-                                args.estimator)
+        files = figure(args.which, args.db, args.out, args.name, args.theory, args.estimator)
     else:
         from .figures.draw import draw
         from .reproduce import stored_runs, theory_inputs
