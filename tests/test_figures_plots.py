@@ -9,6 +9,7 @@ from attnphase.experiment import train_many
 from attnphase.figures import concentration, fig2, fig3
 from attnphase.figures.summary import frame_from_results
 from attnphase.figures.theorydata import ConcentrationTheory, Fig2Theory, Fig3Theory, TheoryCurves
+from attnphase.stats import seed_mean
 
 INITS = ("semantic", "positional")
 
@@ -106,7 +107,7 @@ def test_fig3_grids_match_the_frame(grid_frame, tmp_path):
 def test_concentration_arrays_match_the_frame(conc_frame, tmp_path):
     th = ConcentrationTheory({"semantic": {"m": 0.0, "theta": 0.54, "eps_g": 0.002},
                               "positional": {"m": 0.26, "theta": 0.0, "eps_g": 0.0034}}, 0.0018)
-    res = concentration.make(conc_frame, tmp_path, theory=th)
+    res = concentration.make(conc_frame, tmp_path, theory=th, estimator="plain")
     _check_files(res, tmp_path, "concentration")
     a = res.arrays
     for init in INITS:
@@ -118,3 +119,8 @@ def test_concentration_arrays_match_the_frame(conc_frame, tmp_path):
                                    runs.groupby("d")["eps_g"].mean().to_numpy())
     assert a["theory_m_over_sigma2_positional"] == pytest.approx(1.04)
     assert a["theory_eps_g_lin"] == 0.0018
+    cv = concentration.make(conc_frame, tmp_path, theory=th).arrays  # default estimator
+    runs = conc_frame[(conc_frame["init"] == "semantic") & (conc_frame["d"] == 20)]
+    want = seed_mean(runs["eps_g"].to_numpy(float))  # 3 seeds: too few for the control variate
+    assert cv["eps_g_mean_semantic"][1] == pytest.approx(want.mean)
+    assert cv["eps_g_sem_semantic"][1] == pytest.approx(want.sem)

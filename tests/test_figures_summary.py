@@ -1,5 +1,7 @@
 """From results to plotted quantities: global minimiser, seed averages, crossings."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,10 +11,10 @@ from attnphase.figures.summary import clean, over_seeds, paired, select
 from attnphase.transitions import downcrossing
 
 
-def _row(alpha, init, seed, eps_t, eps_g, m=0.1, theta=0.2, status="ok"):
+def _row(alpha, init, seed, eps_t, eps_g, m=0.1, theta=0.2, status="ok", q_star=1.0):
     return {"d": 50, "alpha": alpha, "omega": 0.3, "sigma": 0.5, "lam": 0.01, "init": init,
             "seed": seed, "eps_t": eps_t, "eps_g": eps_g, "m": m, "theta": theta,
-            "eps_g_lin": 0.002, "status": status}
+            "eps_g_lin": 0.002, "status": status, "q_star": q_star}
 
 
 def test_global_minimiser_is_the_lower_training_loss():
@@ -32,6 +34,30 @@ def test_global_minimiser_is_the_lower_training_loss():
     assert stats["seeds"].tolist() == [2]
     np.testing.assert_allclose(stats["eps_g_mean"], [0.00205])
     np.testing.assert_allclose(stats["eps_g_std"], [np.std([0.0030, 0.0011], ddof=1)])
+    assert stats["estimator"].tolist() == ["plain"]  # < 10 seeds: no control variate
+
+
+def test_seed_means_use_the_control_variate_by_default():
+    """Per group: the fit of the metric on q_star read at q_star = 1; plain on request."""
+    rng = np.random.default_rng(1)
+    rows = []
+    for alpha in (1.0, 2.0):
+        for seed in range(10):
+            q = 1 + 0.05 * rng.standard_normal()
+            rows.append(_row(alpha, "semantic", seed, 0.001, alpha + 2 * (q - 1), q_star=q))
+            rows.append(_row(alpha, "positional", seed, 0.002, 9.0, q_star=q))
+    rows.append(_row(3.0, "semantic", 0, 0.001, 5.0, q_star=json.dumps([[0.9]])))
+    rows.append(_row(3.0, "positional", 0, 0.002, 9.0, q_star=json.dumps([[0.9]])))
+    p = paired(clean(pd.DataFrame(rows), "test"))
+    cv = over_seeds(p, ["alpha"], ["eps_g"])
+    np.testing.assert_allclose(cv["eps_g_mean"], [1.0, 2.0, 5.0])
+    assert cv["estimator"].tolist() == ["cv", "cv", "plain"]
+    assert cv["eps_g_sem"].iloc[0] < 1e-12  # exactly linear in q_star: no residual
+    plain = over_seeds(p, ["alpha"], ["eps_g"], "plain")
+    want = p.groupby("alpha")["eps_g"].mean().to_numpy()
+    np.testing.assert_allclose(plain["eps_g_mean"], want)
+    with pytest.raises(InputError, match="needs the runs' q_star"):
+        over_seeds(p.drop(columns="q_star"), ["alpha"], ["eps_g"])
 
 
 def test_unpaired_runs_and_missing_columns_are_input_errors():

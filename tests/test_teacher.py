@@ -7,6 +7,8 @@ import pytest
 
 from attnphase.config import Config
 from attnphase.data import generate
+from attnphase.errors import InputError
+from attnphase.experiment import teacher_key
 from attnphase.teacher import Teacher, positional_encodings
 
 
@@ -80,3 +82,22 @@ def test_float32_is_the_same_sample():
     a, b = generate(cfg), generate(cfg.replace(dtype="float32"))
     assert b.X.dtype == np.float32
     np.testing.assert_allclose(a.X, b.X, rtol=1e-6, atol=1e-7)
+
+
+def test_sphere_teacher_has_the_exact_norm_and_the_gaussian_direction():
+    """teacher_norm = sphere: ||Q*||_F^2 = d r* exactly, the direction of the same seed's
+    Gaussian draw; a different teacher (key and hash), while the default keeps old hashes."""
+    gauss = Config(d=40, teacher_rank=2, seed=5)
+    sphere = gauss.replace(teacher_norm="sphere")
+    Qg, Qs = (Teacher.from_config(c).Q_star for c in (gauss, sphere))
+    assert (Qs**2).sum() == pytest.approx(40 * 2, rel=1e-12)
+    np.testing.assert_allclose(Qs / np.linalg.norm(Qs), Qg / np.linalg.norm(Qg), rtol=1e-12)
+    assert teacher_key(gauss) != teacher_key(sphere) and gauss.hash() != sphere.hash()
+    with pytest.raises(InputError, match="teacher_norm = 'unit'"):
+        gauss.replace(teacher_norm="unit")
+
+
+def test_default_config_hash_is_unchanged_by_the_teacher_norm_field():
+    """Stores made before the field existed resume: this hash was printed by the package
+    without teacher_norm (main at 962b1b4)."""
+    assert Config(d=30, alpha=1.0, seed=2).hash() == "b57fc96626d0e887"

@@ -34,6 +34,9 @@ BRANCH_INITS = INITS[:2]  # the two informed inits; the global minimiser is the 
 SOLVERS = ("flow", "lbfgs", "gd", "adam")
 DEVICES = ("cpu", "cuda")
 DTYPES = ("float32", "float64")
+# the teacher's Q*: i.i.d. N(0, 1) entries (the paper's), or rescaled onto the sphere
+# ||Q*||_F^2 = d r* (no seed-to-seed teacher-norm noise; the d -> infinity theory is the same)
+TEACHER_NORMS = ("gaussian", "sphere")
 # eps_g: exact Gaussian quadrature (docs/solver.md), Monte Carlo on test_samples fresh samples,
 # or auto: exact where its integral has at most 6 dimensions (L (r + r*) <= 6), else mc
 EPS_G_METHODS = ("auto", "exact", "mc")
@@ -142,6 +145,9 @@ class Config:
     rank: int = param(1, int, "rank r of the student Q (default 1)", low=1, high=MAX_D)
     teacher_rank: int = param(1, int, "rank r* of the teacher Q* (default 1)", low=1,
                               high=MAX_D)
+    teacher_norm: str = param("gaussian", str, "gaussian (the paper's N(0, 1) entries, "
+                              "default) or sphere (rescaled to ||Q*||^2 = d r*: no "
+                              "teacher-norm noise over seeds)", choices=TEACHER_NORMS)
     sigma: float = param(0.5, float, "std of the semantic parts z_l (default 0.5)", low=0,
                          high=1e3, low_open=True)
     omega: float = param(0.3, float, "weight of the positional part of the teacher "
@@ -226,6 +232,8 @@ class Config:
         d["A"] = self.A_matrix
         d["n"] = self.n_samples
         d.pop("alpha")
+        if d["teacher_norm"] == "gaussian":  # the default keeps the hashes of older runs
+            d.pop("teacher_norm")
         blob = json.dumps(d, sort_keys=True, default=float)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

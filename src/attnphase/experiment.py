@@ -140,7 +140,7 @@ def linear(cfg: Config, data: Dataset | None = None) -> LinearResult:
 # ------------------------------------------------------------------------------ internals
 def teacher_key(cfg: Config) -> tuple:
     """Fields that fix the teacher and its test samples (and the tensor placement)."""
-    return (cfg.seed, cfg.d, cfg.L, cfg.teacher_rank, cfg.sigma, cfg.omega,
+    return (cfg.seed, cfg.d, cfg.L, cfg.teacher_rank, cfg.teacher_norm, cfg.sigma, cfg.omega,
             str(cfg.A_matrix), cfg.test_samples, cfg.dtype, cfg.device,
             uses_exact(cfg.eps_g_method, cfg.L, cfg.rank, cfg.teacher_rank))
 

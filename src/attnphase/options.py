@@ -16,7 +16,8 @@ from .config import DEFAULTS, PARAMS, Config, from_dict, load_yaml, parse_A
 HELP: dict[str, str] = {name: p.help for name, p in PARAMS.items()}
 
 # the options shared by several sub-commands
-DATA_OPTIONS = ("d", "alpha", "n", "omega", "sigma", "L", "teacher_rank", "A", "seed", "dtype")
+DATA_OPTIONS = ("d", "alpha", "n", "omega", "sigma", "L", "teacher_rank", "teacher_norm", "A",
+                "seed", "dtype")
 TRAIN_OPTIONS = ("rank", "init", "lam", "solver", "steps", "lr", "tol", "test_samples",
                  "eps_g_method", "device")
 

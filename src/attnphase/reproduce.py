@@ -25,7 +25,9 @@ from .errors import InputError
 from .io import write_csv_atomic
 
 SWEPT = ("fig2", "fig3", "concentration")
-TARGETS = (*SWEPT, "lambda-cv")
+APPENDIX = ("appendix-sigma", "appendix-lambda", "appendix-omega", "appendix-A",
+            "appendix-rank2", "appendix-optim")  # reproduce_appendix.py; + concentration
+TARGETS = (*SWEPT, "lambda-cv", *APPENDIX)
 
 
 @dataclass(frozen=True)
@@ -44,11 +46,15 @@ QUICK = Scale("quick", 14, {**PAPER.cv, "d": 100})
 
 
 def targets(name: str) -> list[str]:
-    """The figures of a `reproduce` target (`all`: every one)."""
+    """The figures of a `reproduce` target (`all`: the main text's; `appendix`: the
+    appendix's, with the finite-size figure `concentration`)."""
     if name == "all":
-        return list(TARGETS)
+        return [t for t in TARGETS if t not in APPENDIX]
+    if name == "appendix":
+        return [*APPENDIX, "concentration"]
     if name not in TARGETS:
-        raise InputError(f"reproduce {name!r}: must be one of {', '.join(TARGETS)} or all")
+        raise InputError(f"reproduce {name!r}: must be one of {', '.join(TARGETS)}, appendix "
+                         "or all")
     return [name]
 
 
@@ -61,8 +67,11 @@ def config_path(target: str, quick: bool) -> Path:
 
 
 def reproduce(name: str, out: str | Path, db: str | Path, quick: bool = False,
-              theory: bool = True, workers: int = 0, progress: bool = True) -> list[Path]:
+              theory: bool = True, workers: int = 0, progress: bool = True,
+              estimator: str = "cv") -> list[Path]:
     """Run what `name` needs and write its figures into `out`; return the files written.
+
+    Seed means are by `estimator` (`cv`: control variate on the teacher norm; `plain`).
 
     The theory's independent solves (branches, boundaries) are spread over worker processes
     while the sweeps run in this one, with one torch thread.
@@ -76,8 +85,12 @@ def reproduce(name: str, out: str | Path, db: str | Path, quick: bool = False,
     torch.set_num_threads(1)  # the theory workers take the other cores
     scale = QUICK if quick else PAPER
     wanted = targets(name)
-    specs = {t: load_spec(config_path(t, quick)) for t in wanted if t in SWEPT}
     files: list[Path] = []
+    if appendix := [t for t in wanted if t in APPENDIX]:
+        from .reproduce_appendix import run
+
+        files += run(appendix, out, db, quick, theory, workers, progress, estimator)
+    specs = {t: load_spec(config_path(t, quick)) for t in wanted if t in SWEPT}
     with theoryjobs.pool() as pool:
         submitted: dict[tuple, Future] = {}
         theories = {t: theoryjobs.submit(pool, submitted, t, theory_inputs(
@@ -95,7 +108,7 @@ def reproduce(name: str, out: str | Path, db: str | Path, quick: bool = False,
             if target in theories:
                 _say(f"{target}: theory", progress)
             th = theories[target]() if target in theories else None
-            files += draw(target, frame, Path(out), th)
+            files += draw(target, frame, Path(out), th, estimator)
     return files
 
 

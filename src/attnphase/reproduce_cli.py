@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from .errors import InputError
-from .reproduce import TARGETS
+from .reproduce import APPENDIX, TARGETS
 from .sweep.grid import parse_values
 
 DEFAULT_CV = "results/lambda_cv.json"
@@ -33,6 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help=f"lambda-cv: JSON written by cv-lambda (default {DEFAULT_CV})")
     f.add_argument("--no-theory", dest="theory", action="store_false",
                    help="simulations only (no theory curves or boundaries)")
+    f.add_argument("--plain-means", dest="estimator", action="store_const", const="plain",
+                   default="cv", help="plain seed means (default: control variate on q_star)")
     f.add_argument("--theory-points", type=int, default=40,
                    help="fig2: alphas on each theory branch (default 40)")
     f.add_argument("--out", required=True, help="output folder")
@@ -53,7 +55,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     r = subparsers.add_parser("reproduce", help="run the sweeps and theory of the paper's "
                                                 "figures, and draw them")
-    r.add_argument("which", choices=[*TARGETS, "all"], help="the figure, or all")
+    r.add_argument("which", choices=[*TARGETS, "appendix", "all"],
+                   help="one figure, appendix (the appendix's figures and concentration), "
+                        "or all (the main text's figures and lambda-cv)")
+    r.add_argument("--plain-means", dest="estimator", action="store_const", const="plain",
+                   default="cv", help="plain seed means (default: control variate on q_star)")
     r.add_argument("--quick", action="store_true",
                    help="d = 100, few seeds, coarse grids (configs/quick/); minutes")
     r.add_argument("--db", default=DEFAULT_DB, help=f"results database (default {DEFAULT_DB})")
@@ -71,6 +77,10 @@ def cmd_figure(args: argparse.Namespace) -> int:
         from .figures import cv
 
         files = cv.make(CVResult.load(args.cv), args.out).files
+    elif args.which in APPENDIX:
+        from .reproduce_appendix import figure
+
+        files = figure(args.which, args.db, args.out, args.name, args.theory, args.estimator)
     else:
         from .figures.draw import draw
         from .reproduce import stored_runs, theory_inputs
@@ -82,7 +92,7 @@ def cmd_figure(args: argparse.Namespace) -> int:
         th = None
         if args.theory:
             th = solve_parallel(args.which, theory_inputs(args.which, frame, args.theory_points))
-        files = draw(args.which, frame, Path(args.out), th)
+        files = draw(args.which, frame, Path(args.out), th, args.estimator)
     _print_files(files)
     return 0
 
@@ -111,7 +121,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     from .reproduce import reproduce
 
     files = reproduce(args.which, args.out, args.db, quick=args.quick, theory=args.theory,
-                      workers=args.workers, progress=not args.quiet)
+                      workers=args.workers, progress=not args.quiet, estimator=args.estimator)
     _print_files(files)
     return 0
 

@@ -50,9 +50,15 @@ def positional_encodings(L: int, d: int, seed: int) -> np.ndarray:
     return g / np.linalg.norm(g, axis=1, keepdims=True)
 
 
-def teacher_weights(d: int, teacher_rank: int, seed: int) -> np.ndarray:
-    """Q* (d x r*), entries i.i.d. N(0, 1), from the seed's `teacher` stream."""
-    return rng(seed, "teacher").standard_normal((d, teacher_rank))
+def teacher_weights(d: int, teacher_rank: int, seed: int, norm: str = "gaussian") -> np.ndarray:
+    """Q* (d x r*), entries i.i.d. N(0, 1), from the seed's `teacher` stream.
+
+    `norm="sphere"` rescales that draw to ||Q*||_F^2 = d r* exactly (same direction).
+    """
+    Q_star = rng(seed, "teacher").standard_normal((d, teacher_rank))
+    if norm == "sphere":
+        Q_star *= math.sqrt(d * teacher_rank) / np.linalg.norm(Q_star)
+    return Q_star
 
 
 @dataclass(frozen=True)
@@ -77,7 +83,7 @@ class Teacher:
     @classmethod
     def from_config(cls, cfg: Config) -> Teacher:
         return cls(
-            Q_star=teacher_weights(cfg.d, cfg.teacher_rank, cfg.seed),
+            Q_star=teacher_weights(cfg.d, cfg.teacher_rank, cfg.seed, cfg.teacher_norm),
             P=positional_encodings(cfg.L, cfg.d, cfg.seed),
             A=np.asarray(cfg.A_matrix, dtype=np.float64),
             sigma=cfg.sigma,

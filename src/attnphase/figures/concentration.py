@@ -18,27 +18,31 @@ MARKERS = {"semantic": "o", "positional": "s"}
 
 def make(frame: pd.DataFrame, out_dir: str | Path, theory: ConcentrationTheory | None = None,
          alpha: float = 1.5, omega: float = 0.3,
-         stem: str = "concentration") -> style.FigureResult:
-    """Scatter (m/sigma^2, theta) of every run coloured by d, and eps_g against d."""
+         stem: str = "concentration", estimator: str = "cv") -> style.FigureResult:
+    """Scatter (m/sigma^2, theta) of every run coloured by d, and eps_g against d (seed means
+    by `estimator` with their standard errors, and the spread over seeds)."""
     df = select(clean(frame, "concentration"), "concentration", alpha=alpha, omega=omega,
                 sigma=None, lam=None)
     sigma, lam = float(df["sigma"].iloc[0]), float(df["lam"].iloc[0])
     arrays: dict[str, np.ndarray | float] = {}
     for init in INITS:
         runs = df[df["init"] == init].sort_values(["d", "seed"])
-        stats = over_seeds(runs, ["d"], ["eps_g", "eps_g_lin"])
+        stats = over_seeds(runs, ["d"], ["eps_g", "eps_g_lin"], estimator)
         arrays.update({
             f"d_runs_{init}": runs["d"].to_numpy(float),
             f"m_over_sigma2_{init}": runs["m"].to_numpy(float) / sigma**2,
             f"theta_{init}": runs["theta"].to_numpy(float),
             f"d_{init}": stats["d"].to_numpy(float),
             f"eps_g_mean_{init}": stats["eps_g_mean"].to_numpy(float),
+            f"eps_g_sem_{init}": stats["eps_g_sem"].to_numpy(float),
             f"eps_g_std_{init}": stats["eps_g_std"].to_numpy(float),
             f"seeds_{init}": stats["seeds"].to_numpy(float),
         })
-    lin = over_seeds(df.drop_duplicates(["d", "seed"]), ["d"], ["eps_g_lin"])
+    lin = over_seeds(df.drop_duplicates(["d", "seed"]), ["d"], ["eps_g_lin"], estimator)
+    arrays["estimator"] = style.estimator_name(lin)
     arrays.update({"d_lin": lin["d"].to_numpy(float),
                    "eps_g_lin_mean": lin["eps_g_lin_mean"].to_numpy(float),
+                   "eps_g_lin_sem": lin["eps_g_lin_sem"].to_numpy(float),
                    "eps_g_lin_std": lin["eps_g_lin_std"].to_numpy(float)})
     if theory is not None:
         for init in INITS:
@@ -85,18 +89,18 @@ def _eps_g(ax, arrays: dict, with_theory: bool) -> None:
     for init in INITS:
         colour = style.INIT_COLOURS[init]
         ax.errorbar(arrays[f"d_{init}"], arrays[f"eps_g_mean_{init}"],
-                    yerr=arrays[f"eps_g_std_{init}"], fmt=MARKERS[init] + "-", ms=4, lw=0.8,
+                    yerr=arrays[f"eps_g_sem_{init}"], fmt=MARKERS[init] + "-", ms=4, lw=0.8,
                     capsize=2, color=colour, label=f"{init} init")
         if with_theory:
             ax.axhline(arrays[f"theory_eps_g_{init}"], color=colour, ls="--", lw=1.4,
                        label=f"theory, {init} branch")
-    ax.errorbar(arrays["d_lin"], arrays["eps_g_lin_mean"], yerr=arrays["eps_g_lin_std"],
+    ax.errorbar(arrays["d_lin"], arrays["eps_g_lin_mean"], yerr=arrays["eps_g_lin_sem"],
                 fmt="^-", ms=4, lw=0.8, capsize=2, color=style.LINEAR, label="linear")
     if with_theory:
         ax.axhline(arrays["theory_eps_g_lin"], color=style.LINEAR, ls="--", lw=1.4,
                    label="theory, linear")
     ax.set_xscale("log")
     ax.set_xlabel(r"$d$")
-    ax.set_ylabel(r"$\epsilon_g$ (mean $\pm$ std over seeds)")
+    ax.set_ylabel(rf"$\epsilon_g$ ({arrays['estimator']} $\pm$ s.e.)")
     style.legend_below(ax)
     style.panel_label(ax, "b")

@@ -20,22 +20,25 @@ from . import concentration, fig2, fig3
 from .summary import clean, fig2_omega, single
 
 
-def draw(target: str, frame: pd.DataFrame, out: Path, th: Any = None) -> list[Path]:
-    """Draw one swept figure from its runs and its theory (None: simulations only)."""
+def draw(target: str, frame: pd.DataFrame, out: Path, th: Any = None,
+         estimator: str = "cv") -> list[Path]:
+    """Draw one swept figure from its runs and its theory (None: simulations only); seed
+    means by `estimator` (`summary.over_seeds`)."""
     df = clean(frame, target)
     theory_frame = None
     if target == "fig2":
-        result = fig2.make(df, out, th, omega=fig2_omega(df))
+        result = fig2.make(df, out, th, omega=fig2_omega(df), estimator=estimator)
         if th is not None:
             theory_frame = th.curves.to_frame().assign(
                 omega=fig2_omega(df), alpha_c=th.alpha_c, alpha_l=th.alpha_l,
                 eps_g_lin=th.eps_g_lin)
     elif target == "fig3":
-        result = fig3.make(df, out, th)
+        result = fig3.make(df, out, th, estimator=estimator)
         theory_frame = None if th is None else th.to_frame()
     else:
         alpha, omega = single(df, "alpha", target), single(df, "omega", target)
-        result = concentration.make(df, out, th, alpha=alpha, omega=omega)
+        result = concentration.make(df, out, th, alpha=alpha, omega=omega,
+                                    estimator=estimator)
         if th is not None:
             theory_frame = pd.DataFrame(
                 [{"branch": b, "alpha": alpha, "omega": omega, **v} for b, v in th.points.items()]
@@ -50,7 +53,7 @@ def draw(target: str, frame: pd.DataFrame, out: Path, th: Any = None) -> list[Pa
 
 def summary(arrays: dict[str, Any], df: pd.DataFrame) -> dict[str, Any]:
     """Scalar results of a figure (alpha_c, alpha_l, ...) and counts of its runs."""
-    out: dict[str, Any] = {"runs": len(df)}
+    out: dict[str, Any] = {"runs": len(df), "seed_means": arrays.get("estimator")}
     if "converged" in df.columns:
         out["not_converged"] = int((~df["converged"].fillna(False).astype(bool)).sum())
     for key, value in arrays.items():

@@ -15,21 +15,26 @@ from .theorydata import Fig2Theory
 
 
 def make(frame: pd.DataFrame, out_dir: str | Path, theory: Fig2Theory | None = None,
-         omega: float = 0.3, d: int | None = None, stem: str = "fig2") -> style.FigureResult:
-    """Draw Fig. 2 from the runs at `omega` (and the largest d, unless `d` is given)."""
+         omega: float = 0.3, d: int | None = None, stem: str = "fig2",
+         estimator: str = "cv") -> style.FigureResult:
+    """Draw Fig. 2 from the runs at `omega` (and the largest d, unless `d` is given).
+
+    Points are seed means by `estimator` (`summary.over_seeds`) with their standard errors.
+    """
     df = clean(frame, "fig2")
     df = select(df, "fig2", omega=omega)
     df = select(df, "fig2", d=d if d is not None else int(df["d"].max()), sigma=None, lam=None)
     sigma, lam, dim = float(df["sigma"].iloc[0]), float(df["lam"].iloc[0]), int(df["d"].iloc[0])
     stats = over_seeds(paired(df), ["alpha"],
-                       ["delta_eps_t", "eps_g", "eps_g_lin", "m", "theta"])
+                       ["delta_eps_t", "eps_g", "eps_g_lin", "m", "theta"], estimator)
     a = stats["alpha"].to_numpy()
-    arrays: dict[str, np.ndarray | float] = {"alpha": a, "seeds": stats["seeds"].to_numpy()}
+    arrays: dict[str, np.ndarray | float] = {"alpha": a, "seeds": stats["seeds"].to_numpy(),
+                                             "estimator": style.estimator_name(stats)}
     for c in ("delta_eps_t", "eps_g", "eps_g_lin", "theta"):
-        arrays[f"{c}_mean"], arrays[f"{c}_std"] = (stats[f"{c}_mean"].to_numpy(),
-                                                   stats[f"{c}_std"].to_numpy())
-    arrays["m_over_sigma2_mean"] = stats["m_mean"].to_numpy() / sigma**2
-    arrays["m_over_sigma2_std"] = stats["m_std"].to_numpy() / sigma**2
+        for part in ("mean", "sem", "std"):
+            arrays[f"{c}_{part}"] = stats[f"{c}_{part}"].to_numpy()
+    for part in ("mean", "sem", "std"):
+        arrays[f"m_over_sigma2_{part}"] = stats[f"m_{part}"].to_numpy() / sigma**2
     arrays["alpha_c_sim"] = downcrossing(a, arrays["delta_eps_t_mean"])
     arrays["alpha_l_sim"] = downcrossing(a, arrays["eps_g_mean"] - arrays["eps_g_lin_mean"])
     arrays["alpha_c_published"] = published.alpha_c(omega)
@@ -42,7 +47,7 @@ def make(frame: pd.DataFrame, out_dir: str | Path, theory: Fig2Theory | None = N
         _panel_overlaps(ax_b, arrays, theory)
         _panel_eps_g(ax_c, arrays, theory is not None)
         fig.suptitle(rf"$\omega = {omega:g}$, $\sigma = {sigma:g}$, $\lambda = {lam:g}$, "
-                     rf"$d = {dim}$; simulations: mean $\pm$ std over "
+                     rf"$d = {dim}$; simulations: {arrays['estimator']} $\pm$ s.e. over "
                      f"{style.seeds_text(arrays['seeds'])}")
         files = style.save(fig, out_dir, stem)
     return style.FigureResult(files, arrays)
@@ -80,7 +85,7 @@ def _by_branch(ax, x: np.ndarray, y: np.ndarray, sem: np.ndarray, colour: str,
 
 
 def _panel_delta(ax, arrays: dict, with_theory: bool) -> None:
-    a, mean, std = arrays["alpha"], arrays["delta_eps_t_mean"], arrays["delta_eps_t_std"]
+    a, mean, sem = arrays["alpha"], arrays["delta_eps_t_mean"], arrays["delta_eps_t_sem"]
     ax.axhline(0.0, color="grey", lw=0.8, ls="--")
     if with_theory:
         ax.plot(arrays["theory_alpha"], arrays["theory_delta_eps_t"], color=style.NEUTRAL,
@@ -88,7 +93,7 @@ def _panel_delta(ax, arrays: dict, with_theory: bool) -> None:
     for neg, colour, text in ((True, style.SEMANTIC, "semantic global"),
                               (False, style.POSITIONAL, "positional global")):
         pick = (mean < 0) == neg
-        ax.errorbar(a[pick], mean[pick], yerr=std[pick], fmt="o", ms=4, capsize=2,
+        ax.errorbar(a[pick], mean[pick], yerr=sem[pick], fmt="o", ms=4, capsize=2,
                     color=colour, label=f"simulations, {text}")
     _mark_transitions(ax, arrays, with_theory, ("c",))
     ax.set_xlabel(r"$\alpha = n/d$")
@@ -105,7 +110,7 @@ def _panel_overlaps(ax, arrays: dict, theory: Fig2Theory | None) -> None:
         if theory is not None:
             _by_branch(ax, arrays["theory_alpha"], arrays[f"theory_{key}"],
                        arrays["theory_global_is_semantic"], colour, f"{label} theory")
-        ax.errorbar(a, arrays[f"{key}_mean"], yerr=arrays[f"{key}_std"], fmt="o", ms=4,
+        ax.errorbar(a, arrays[f"{key}_mean"], yerr=arrays[f"{key}_sem"], fmt="o", ms=4,
                     capsize=2, color=colour, label=f"{label} simulations")
     _mark_transitions(ax, arrays, theory is not None, ("c",))
     ax.set_xlabel(r"$\alpha = n/d$")
@@ -121,9 +126,9 @@ def _panel_eps_g(ax, arrays: dict, with_theory: bool) -> None:
         _by_branch(ax, arrays["theory_alpha"], arrays["theory_eps_g"],
                    arrays["theory_global_is_semantic"], style.ATTENTION, "attention theory")
         ax.axhline(arrays["eps_g_lin_theory"], color=style.LINEAR, lw=1.6, label="linear theory")
-    ax.errorbar(a, arrays["eps_g_mean"], yerr=arrays["eps_g_std"], fmt="o", ms=4, capsize=2,
+    ax.errorbar(a, arrays["eps_g_mean"], yerr=arrays["eps_g_sem"], fmt="o", ms=4, capsize=2,
                 color=style.ATTENTION, label="attention simulations")
-    ax.errorbar(a, arrays["eps_g_lin_mean"], yerr=arrays["eps_g_lin_std"], fmt="s", ms=3.5,
+    ax.errorbar(a, arrays["eps_g_lin_mean"], yerr=arrays["eps_g_lin_sem"], fmt="s", ms=3.5,
                 capsize=2, color=style.LINEAR, label="linear simulations")
     _mark_transitions(ax, arrays, with_theory, ("c", "l"))
     ax.set_xlabel(r"$\alpha = n/d$")

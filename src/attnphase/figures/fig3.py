@@ -16,17 +16,24 @@ from .theorydata import Fig3Theory
 
 
 def make(frame: pd.DataFrame, out_dir: str | Path, theory: Fig3Theory | None = None,
-         d: int | None = None, stem: str = "fig3") -> style.FigureResult:
-    """Draw the two phase diagrams from runs on an (alpha, omega) grid (largest d by default)."""
+         d: int | None = None, stem: str = "fig3", estimator: str = "cv",
+         mark_published: bool = True) -> style.FigureResult:
+    """Draw the two phase diagrams from runs on an (alpha, omega) grid (largest d by default).
+
+    Cells are seed means by `estimator` (`summary.over_seeds`); `mark_published` marks the
+    paper's alpha_c (for the paper's A only).
+    """
     df = clean(frame, "fig3")
     df = select(df, "fig3", d=d if d is not None else int(df["d"].max()), sigma=None, lam=None)
     sigma, lam, dim = float(df["sigma"].iloc[0]), float(df["lam"].iloc[0]), int(df["d"].iloc[0])
-    stats = over_seeds(paired(df), ["omega", "alpha"], ["delta_eps_t", "eps_g", "eps_g_lin"])
+    stats = over_seeds(paired(df), ["omega", "alpha"], ["delta_eps_t", "eps_g", "eps_g_lin"],
+                       estimator)
     stats["gap"] = stats["eps_g_lin_mean"] - stats["eps_g_mean"]
     delta = stats.pivot(index="omega", columns="alpha", values="delta_eps_t_mean")
     gap = stats.pivot(index="omega", columns="alpha", values="gap")
     alpha, omega = delta.columns.to_numpy(float), delta.index.to_numpy(float)
-    arrays: dict[str, np.ndarray] = {
+    arrays: dict[str, np.ndarray | str] = {
+        "estimator": style.estimator_name(stats),
         "alpha": alpha, "omega": omega, "delta_eps_t": delta.to_numpy(float),
         "eps_g_lin_minus_eps_g": gap.to_numpy(float),
         "seeds": stats.pivot(index="omega", columns="alpha", values="seeds").to_numpy(float),
@@ -43,9 +50,10 @@ def make(frame: pd.DataFrame, out_dir: str | Path, theory: Fig3Theory | None = N
                     r"$\Delta\epsilon_t = \epsilon_t^{\rm sem} - \epsilon_t^{\rm pos}$")
         _lines(ax_a, arrays, theory is not None, ("c",))
         lo, hi = _edges(omega)[[0, -1]]
-        shown = {o: a for o, a in published.ALPHA_C.items() if lo <= o <= hi}
-        ax_a.plot(list(shown.values()), list(shown), "x", ms=5, color=style.NEUTRAL,
-                  label=r"$\alpha_c$ published (Cui et al.)")
+        shown = {o: a for o, a in published.ALPHA_C.items() if lo <= o <= hi and mark_published}
+        if shown:
+            ax_a.plot(list(shown.values()), list(shown), "x", ms=5, color=style.NEUTRAL,
+                      label=r"$\alpha_c$ published (Cui et al.)")
         _colour_map(ax_b, arrays, "eps_g_lin_minus_eps_g", style.CMAP_ATTLIN,
                     r"$\epsilon_g^{\rm lin} - \epsilon_g$")
         _lines(ax_b, arrays, theory is not None, ("c", "l"))
@@ -56,9 +64,9 @@ def make(frame: pd.DataFrame, out_dir: str | Path, theory: Fig3Theory | None = N
             ax.set_ylabel(r"$\omega$")
             style.legend_below(ax)
             style.panel_label(ax, letter)
+        seeds = style.seeds_text(arrays["seeds"][np.isfinite(arrays["seeds"])])
         fig.suptitle(rf"$\sigma = {sigma:g}$, $\lambda = {lam:g}$, $d = {dim}$; simulations: "
-                     f"mean over {style.seeds_text(arrays['seeds'][np.isfinite(arrays['seeds'])])}"
-                     ", global minimiser")
+                     f"{arrays['estimator']} over {seeds}, global minimiser")
         files = style.save(fig, out_dir, stem)
     return style.FigureResult(files, arrays)
 

@@ -101,6 +101,16 @@ def seeds_text(seeds: Any) -> str:
     return f"{lo} seed{'s' if hi > 1 else ''}" if lo == hi else f"{lo}-{hi} seeds"
 
 
+ESTIMATOR_NAMES = {"cv": "control-variate mean", "plain": "mean",  # see attnphase.stats
+                   "cv+plain": "control-variate mean (plain where < 10 seeds)"}
+
+
+def estimator_name(stats: Any) -> str:
+    """How the seed means of a `summary.over_seeds` table were computed, in words."""
+    used = "+".join(sorted(set("+".join(stats["estimator"]).split("+")) - {""})) or "plain"
+    return ESTIMATOR_NAMES.get(used, used)
+
+
 def legend_below(ax: Any, ncol: int = 2) -> None:
     """The panel's legend under its x label, so it never hides data."""
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=ncol, frameon=False)

@@ -17,13 +17,14 @@ import pandas as pd
 
 from ..config import BRANCH_INITS
 from ..errors import InputError
+from ..stats import ESTIMATORS, Estimate, estimate, q_star_scalar
 from ..transitions import global_minimiser, semantic_global
 
 REQUIRED = ("d", "alpha", "omega", "sigma", "lam", "init", "seed", "eps_g", "eps_t", "m",
             "theta", "eps_g_lin")
 # what identifies a run apart from its initialisation and seed, where the frame has it
 IDENTITY = ("d", "alpha", "omega", "sigma", "lam", "L", "rank", "solver")
-METRICS = ("eps_g", "eps_t", "m", "theta", "q", "eps_g_lin")
+METRICS = ("eps_g", "eps_t", "m", "theta", "q", "q_star", "eps_g_lin")
 INITS = BRANCH_INITS
 
 
@@ -47,6 +48,8 @@ def clean(frame: pd.DataFrame, what: str) -> pd.DataFrame:
     if "status" in df.columns:  # runs that raised or diverged have no metrics
         df = df[~df["status"].fillna("ok").astype(str).str.startswith("failed")]
     df = df[df["init"].isin(INITS)].copy()
+    if "q_star" in df.columns:  # a float for r* = 1, else the r* x r* matrix as JSON text
+        df["q_star"] = [q_star_scalar(v) for v in df["q_star"]]
     for col in METRICS:
         if col in df.columns:
             df[col] = pd.to_numeric(df[col], errors="coerce")
@@ -95,13 +98,40 @@ def paired(df: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def over_seeds(df: pd.DataFrame, by: Sequence[str], cols: Sequence[str]) -> pd.DataFrame:
-    """Mean and standard deviation over seeds of `cols` per group: `c_mean`, `c_std`, `seeds`."""
-    g = df.groupby(list(by), sort=True)
-    out = pd.concat([g[list(cols)].mean().add_suffix("_mean"),
-                     g[list(cols)].std(ddof=1).fillna(0.0).add_suffix("_std"),
-                     g.size().rename("seeds")], axis=1)
-    return out.reset_index()
+def over_seeds(df: pd.DataFrame, by: Sequence[str], cols: Sequence[str],
+               estimator: str = "cv") -> pd.DataFrame:
+    """Seed averages of `cols` per group: `c_mean`, `c_sem` (its standard error), `c_std`
+    (spread over seeds), `seeds`, and `estimator` (what `c_mean` is, see `stats.estimate`).
+
+    `estimator="cv"` (default) adjusts each group's mean to the teacher norm's exact mean
+    (q_star = 1) by the control variate, removing the seed-to-seed teacher-norm bias;
+    `"plain"` is the plain mean.
+    """
+    if estimator not in ESTIMATORS:
+        raise InputError(f"estimator {estimator!r}: must be one of {', '.join(ESTIMATORS)}")
+    if estimator == "cv" and "q_star" not in df.columns:
+        raise InputError("the control-variate estimator needs the runs' q_star column; "
+                         "use plain means")
+    rows = []
+    for key, group in df.groupby(list(by), sort=True):
+        row = dict(zip(by, key if isinstance(key, tuple) else (key,), strict=True))
+        q_star = group["q_star"].to_numpy(float) if estimator == "cv" else None
+        methods = set()
+        for c in cols:
+            v = group[c].to_numpy(float)
+            ok = np.isfinite(v) & (np.isfinite(q_star) if q_star is not None else True)
+            est = (estimate(v[ok], None if q_star is None else q_star[ok], estimator)
+                   if ok.any() else Estimate(float("nan"), float("nan"), 0))
+            row[f"{c}_mean"], row[f"{c}_sem"] = est.mean, est.sem
+            row[f"{c}_std"] = float(np.std(v[ok], ddof=1)) if ok.sum() > 1 else 0.0
+            if est.n:
+                methods.add(est.method)
+        row["seeds"], row["estimator"] = len(group), "+".join(sorted(methods))
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    for c in cols:
+        out[f"{c}_sem"] = out[f"{c}_sem"].fillna(0.0)
+    return out
 
 
 def select(df: pd.DataFrame, what: str, **values: float | None) -> pd.DataFrame:

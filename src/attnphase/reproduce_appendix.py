@@ -1,0 +1,146 @@
+"""`attnphase reproduce appendix-*`: the appendix targets' sweeps and theory, then their
+figures (`attnphase.figures.appendix`, which lists the targets and draws them).
+
+The sweeps run here while the theory's solves run on `theoryjobs.pool()` worker processes,
+as for the main text's figures (`attnphase.reproduce`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from concurrent.futures import Executor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .figures.appendix import TARGETS, draw
+
+THEORY_POINTS = {"paper": 30, "quick": 8}  # alphas per theory branch in each slice
+
+
+def run(names: list[str], out: str | Path, db: str | Path, quick: bool = False,
+        theory: bool = True, workers: int = 0, progress: bool = True,
+        estimator: str = "cv") -> list[Path]:
+    """Run the sweeps of the appendix targets `names` (resuming the store), solve their
+    theory in two worker processes meanwhile, and draw them; return the files written."""
+    from .reproduce import _say, config_path
+    from .sweep import load_spec, results_frame, run_sweep
+    from .theoryjobs import pool as theory_pool
+
+    points = THEORY_POINTS["quick" if quick else "paper"]
+    specs = {t: [load_spec(config_path(s, quick)) for s in TARGETS[t].sweeps] for t in names}
+    files: list[Path] = []
+    with theory_pool() as pool:
+        pending = {t: _submit(pool, t, _spec_frame(specs[t]), points) for t in names if theory}
+        frames = {}
+        for t in names:
+            parts = []
+            for stem, spec in zip(TARGETS[t].sweeps, specs[t], strict=True):
+                _say(str(run_sweep(config_path(stem, quick), db=db, workers=workers,
+                                   progress=progress)), progress)
+                parts.append(results_frame(db, spec.name))
+            frames[t] = pd.concat(parts, ignore_index=True)
+        for t in names:
+            if t in pending:
+                _say(f"{t}: theory", progress)
+            th = pending[t]() if t in pending else None
+            files += draw(t, frames[t], Path(out), th, estimator)
+    return files
+
+
+def figure(name: str, db: str | Path, out: str | Path, sweep: str | None = None,
+           theory: bool = True, estimator: str = "cv") -> list[Path]:
+    """Draw an appendix target from the runs already in the store (`attnphase figure`)."""
+    from .sweep import results_frame
+    from .theoryjobs import pool as theory_pool
+
+    parts = []
+    for stem in ([sweep] if sweep else TARGETS[name].sweeps):
+        for candidate in (stem, f"{stem}-quick"):
+            frame = results_frame(db, candidate)
+            if len(frame):
+                parts.append(frame)
+                break
+        else:
+            raise InputError(f"{name}: no runs of sweep {stem} (or {stem}-quick) in {db}")
+    frame = pd.concat(parts, ignore_index=True)
+    th = None
+    if theory:
+        with theory_pool() as pool:
+            th = _submit(pool, name, frame, THEORY_POINTS["paper"])()
+    return draw(name, frame, Path(out), th, estimator)
+
+
+def _submit(pool: Executor, name: str, frame: pd.DataFrame,
+            points: int) -> Callable[[], Any]:
+    """Submit the theory solves of a target; return a function that waits and assembles."""
+    from . import theoryjobs
+    from .figures.slices import SliceTheory
+    from .figures.theorydata import BRANCHES, ConcentrationTheory, Fig3Theory, TheoryCurves
+
+    target = TARGETS[name]
+    sigma, lam = _values(frame, "sigma"), _values(frame, "lam")
+    if target.family:
+        alphas = tuple(np.linspace(frame["alpha"].min(), frame["alpha"].max(), points).tolist())
+        keys = [(s, la, o) for s in sigma for la in lam for o in _values(frame, "omega")]
+        futures = {k: [pool.submit(theoryjobs.branch_values, alphas, k[2], k[0], k[1], b)
+                       for b in BRANCHES] for k in keys}
+        index = {"sigma": 0, "lam": 1, "omega": 2}[target.family]
+
+        def slices_theory() -> dict[float, SliceTheory]:
+            return {round(k[index], 10): SliceTheory(
+                TheoryCurves(np.asarray(alphas), dict(zip(
+                    BRANCHES, [f.result() for f in fs], strict=True))),
+                theoryjobs.linear_level(k[2], k[0])) for k, fs in futures.items()}
+        return slices_theory
+    if name == "appendix-A":
+        A = _single_A(frame)
+        omegas = _values(frame, "omega")
+        fs = [pool.submit(boundary_with_A, o, sigma[0], lam[0], A) for o in omegas]
+
+        def fig3_theory() -> Fig3Theory:
+            pairs = np.array([f.result() for f in fs], dtype=float).reshape(-1, 2)
+            return Fig3Theory(np.asarray(omegas), pairs[:, 0], pairs[:, 1])
+        return fig3_theory
+    if name == "appendix-optim":
+        alpha, omega = _values(frame, "alpha")[0], _values(frame, "omega")[0]
+        fs = [pool.submit(theoryjobs.branch_values, (alpha,), omega, sigma[0], lam[0], b)
+              for b in BRANCHES]
+
+        def points_theory() -> ConcentrationTheory:
+            pts = {b: {k: float(v[0]) for k, v in f.result().items()}
+                   for b, f in zip(BRANCHES, fs, strict=True)}
+            return ConcentrationTheory(pts, theoryjobs.linear_level(omega, sigma[0]))
+        return points_theory
+    return lambda: None  # rank 2: no theory yet
+
+
+def boundary_with_A(omega: float, sigma: float, lam: float,
+                    A: tuple[tuple[float, ...], ...]) -> tuple[float, float]:
+    """(alpha_c, alpha_l) at one omega for the positional matrix A; NaN where none."""
+    from . import theory
+
+    (b,) = theory.boundary([omega], sigma, lam, A=[list(r) for r in A], spinodals=False)
+    return tuple(float("nan") if x is None else float(x) for x in (b.alpha_c, b.alpha_l))
+
+
+def _spec_frame(specs: list[Any]) -> pd.DataFrame:
+    """The config columns of the sweeps' runs, before they are run."""
+    return pd.DataFrame([{"alpha": c.n_samples / c.d, "omega": c.omega, "sigma": c.sigma,
+                          "lam": c.lam, "A": json.dumps(c.A_matrix)}
+                         for spec in specs for c in spec.configs])
+
+
+def _values(frame: pd.DataFrame, col: str) -> list[float]:
+    return sorted(float(v) for v in np.unique(frame[col].astype(float).round(10)))
+
+
+def _single_A(frame: pd.DataFrame) -> tuple[tuple[float, ...], ...]:
+    found = {json.dumps(json.loads(a) if isinstance(a, str) else a) for a in frame["A"]}
+    if len(found) != 1:
+        raise InputError(f"appendix-A: the runs hold several A ({', '.join(sorted(found))})")
+    return tuple(tuple(float(x) for x in row) for row in json.loads(found.pop()))
