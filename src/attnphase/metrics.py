@@ -97,7 +97,8 @@ def exact_errors(
     def each(fn, mats: torch.Tensor | None) -> torch.Tensor | None:
         if mats is None:
             return None
-        return torch.tensor([fn(teacher, M.double().cpu().numpy()) for M in mats],
-                            dtype=torch.float64)
+        # a diverged student (non-finite weights) has no error to integrate: NaN, as in mc
+        return torch.tensor([fn(teacher, M.double().cpu().numpy()) if bool(M.isfinite().all())
+                             else math.nan for M in mats], dtype=torch.float64)
 
     return each(eps_g_exact, Q), each(eps_g_lin_exact, B_lin)
