@@ -81,6 +81,21 @@ def bench_boundary(omegas: list[float], quad: int) -> None:
           f"load {os.getloadavg()[0]:.1f}\n")
 
 
+def bench_solve(quad: int) -> None:
+    """One cold solve per case, split and plain rule side by side (CPU seconds)."""
+    print(f"## one cold solve, split against plain (quad {quad})\n")
+    print("| branch | alpha | CPU s split | CPU s plain | ratio |\n| --- | --- | --- | --- | --- |")
+    for branch, alpha in (("positional", 1.0), ("positional", 0.5), ("semantic", 2.0)):
+        cpu = []
+        for split in (True, False):
+            with Clock() as c:
+                solve(alpha, 0.3, 0.5, 0.01, branch=branch, quad=quad, split=split)
+            cpu.append(c.cpu)
+        print(f"| {branch} | {alpha} | {cpu[0]:.2f} | {cpu[1]:.2f} | {cpu[0] / cpu[1]:.1f} |",
+              flush=True)
+    print()
+
+
 def bench_refine(quads: list[int]) -> None:
     """Refinement tables: the fixed point against the rule size, split rule and plain rule."""
     fields = ("q", "m", "theta", "V", "eps_g", "eps_t")
@@ -100,7 +115,8 @@ def bench_refine(quads: list[int]) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=("curve", "boundary", "refine", "all"), default="all")
+    ap.add_argument("--part", choices=("curve", "boundary", "refine", "solve", "all"),
+                    default="all")
     ap.add_argument("--quads", default="6,8,10,12,14,16,20", help="rule sizes of 'refine'")
     ap.add_argument("--plain", action="store_true", help="curve: also the plain product rule")
     ap.add_argument("--quad", type=int, default=8, help="Gauss-Hermite nodes per variable")
@@ -111,6 +127,8 @@ def main() -> None:
         bench_curve(args.quad)
         if args.plain:
             bench_curve(args.quad, split=False)
+    if args.part == "solve":
+        bench_solve(args.quad)
     if args.part == "refine":
         bench_refine([int(v) for v in args.quads.split(",")])
     if args.part in ("boundary", "all"):

@@ -62,8 +62,7 @@ def test_reproduce_quick_runs_resumes_and_draws(tmp_path, monkeypatch, capsys):
     (configs / "quick").mkdir(parents=True)
     spec = {"name": "fig2-quick", **TINY["fig2"]}
     (configs / "quick" / "fig2.yaml").write_text(yaml.safe_dump(spec))
-    monkeypatch.setattr(reproduce, "config_path",
-                        lambda target, quick: configs / "quick" / f"{target}.yaml")
+    monkeypatch.setattr(reproduce, "config_resource", lambda *parts: configs.joinpath(*parts))
     db, out = tmp_path / "r.sqlite", tmp_path / "out"
     argv = ["reproduce", "fig2", "--quick", "--no-theory", "--quiet", "--db", str(db),
             "--out", str(out)]
@@ -79,7 +78,7 @@ def test_reproduce_quick_runs_resumes_and_draws(tmp_path, monkeypatch, capsys):
                  str(tmp_path / "f")]) == 0
     capsys.readouterr()
     assert main(["reproduce", "fig3", "--quick", "--db", str(db), "--out", str(out)]) == 2
-    assert "fig3.yaml: no such file" in capsys.readouterr().err
+    assert "no such sweep config" in capsys.readouterr().err
 
 
 def test_configs_in_the_repository_are_valid_sweeps():
@@ -110,8 +109,7 @@ def test_reproduce_with_the_theory(tmp_path, monkeypatch):
     (configs / "quick").mkdir(parents=True)
     spec = {"name": "fig2-quick", **TINY["fig2"]}
     (configs / "quick" / "fig2.yaml").write_text(yaml.safe_dump(spec))
-    monkeypatch.setattr(reproduce, "config_path",
-                        lambda target, quick: configs / "quick" / f"{target}.yaml")
+    monkeypatch.setattr(reproduce, "config_resource", lambda *parts: configs.joinpath(*parts))
     monkeypatch.setattr(reproduce, "QUICK", reproduce.Scale("quick", 4, reproduce.QUICK.cv))
     out = tmp_path / "out"
     assert main(["reproduce", "fig2", "--quick", "--quiet", "--db", str(tmp_path / "r.sqlite"),

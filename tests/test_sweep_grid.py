@@ -2,6 +2,7 @@
 
 import pytest
 
+from attnphase.config import config_resource
 from attnphase.errors import InputError
 from attnphase.sweep import load_spec
 from attnphase.sweep.groups import plan_units, teacher_key
@@ -15,7 +16,7 @@ TINY = {
 
 
 def test_issue_example_file_expands_to_every_combination():
-    spec = load_spec("configs/examples/tiny.yaml")
+    spec = load_spec(config_resource("examples", "tiny.yaml"))
     assert spec.name == "tiny" and len(spec.configs) == 12
     assert {(c.alpha, c.init, c.seed) for c in spec.configs} == {
         (a, i, s) for a in (0.5, 1.0) for i in ("semantic", "positional") for s in (0, 1, 2)}

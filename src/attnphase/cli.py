@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -37,6 +38,8 @@ COMMANDS: dict[str, Command] = {
     "compare": Command("attnphase.commands", "both initialisations and the linear baseline "
                        "over alphas"),
     "theory": Command("attnphase.theory.cli", "asymptotic theory: curves, boundaries, plot"),
+    "histogram": Command("attnphase.histogram.cli", "the histogram task in a real transformer "
+                         "(Fig. 1): train, stability, transition"),
     "sweep": Command("attnphase.sweep.cli", "run every grid point of a sweep config "
                      "(resumable)"),
     "results": Command("attnphase.sweep.cli", "read the results database"),
@@ -69,9 +72,15 @@ def _command(argv: Sequence[str]) -> str | None:
     return next((a for a in argv if not a.startswith("-")), None)
 
 
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM unwinds like Ctrl-C does, so that half-written temporary files are removed."""
+    raise SystemExit(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser(_command(argv)).parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return int(args.func(args) or 0)
     except InputError as exc:
@@ -83,6 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `attnphase ... | head`: the reader left; not an error of ours
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (no flush error at exit)
         return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

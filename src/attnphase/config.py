@@ -31,13 +31,19 @@ A_PRESETS: dict[str, list[list[float]]] = {
 DEFAULT_A = "paper"  # the paper's A for L = 2 (docs/model.md §1)
 INITS = ("semantic", "positional", "random")
 BRANCH_INITS = INITS[:2]  # the two informed inits; the global minimiser is the lower eps_t
-SOLVERS = ("lbfgs", "gd", "adam")
+SOLVERS = ("flow", "lbfgs", "gd", "adam")
 DEVICES = ("cpu", "cuda")
 DTYPES = ("float32", "float64")
+# eps_g: exact Gaussian quadrature (docs/solver.md), Monte Carlo on test_samples fresh samples,
+# or auto: exact where its integral has at most 6 dimensions (L (r + r*) <= 6), else mc
+EPS_G_METHODS = ("auto", "exact", "mc")
 MAX_SAMPLES = 2**40  # far beyond any memory; keeps n = round(alpha d) an exact integer
+MAX_D = 2**30  # d (and ranks) beyond any memory: a single sample would need 16 GiB
 
-# The paper's training protocols (docs/model.md §2); `lbfgs` is this package's fast default.
+# The paper's training protocols (docs/model.md §2); `flow` is this package's default (the
+# minimiser gradient flow reaches, docs/solver.md), `lbfgs` the former default.
 SOLVER_DEFAULTS: dict[str, dict[str, float]] = {
+    "flow": {"lr": 1.0, "steps": 2000},
     "gd": {"lr": 0.15, "steps": 5000},
     "adam": {"lr": 0.01, "steps": 2500},
     "lbfgs": {"lr": 1.0, "steps": 2000},
@@ -101,11 +107,9 @@ class Param:
         if self.kind is int and isinstance(v, float) and v.is_integer():
             v = int(v)
         ok_type = int if self.kind is int else int | float
-        if isinstance(v, bool) or not isinstance(v, ok_type) or not math.isfinite(v):
-            hint = ""
-            if isinstance(v, str):
-                hint = " (got text: write the number without quotes; YAML reads 1e-3 as text, " \
-                       "write 1.0e-3)" if self.kind is float else " (got text: no quotes)"
+        if isinstance(v, bool) or not isinstance(v, ok_type) or (
+                isinstance(v, float) and not math.isfinite(v)):
+            hint = " (got text: write the number without quotes)" if isinstance(v, str) else ""
             raise InputError(f"{name} = {_show(value)}: must be {self.allowed()}{hint}")
         if (self.low is not None and (v < self.low or (self.low_open and v == self.low))) or (
             self.high is not None and v > self.high
@@ -129,14 +133,15 @@ class Config:
     meaningful value (the student is Q = 0 long before lambda = 1e6).
     """
 
-    d: int = param(1000, int, "embedding dimension (default 1000)", low=1)
+    d: int = param(1000, int, "embedding dimension (default 1000)", low=1, high=MAX_D)
     alpha: float | None = param(2.0, float, "samples per dimension, n = round(alpha d) "
                                 "(default 2)", low=0, high=1e6, low_open=True, optional=True)
     n: int | None = param(None, int, "number of samples (overrides --alpha)", low=1,
                           high=MAX_SAMPLES, optional=True)
     L: int = param(2, int, "tokens per sentence (default 2; L > 2 needs --A)", low=2, high=1e4)
-    rank: int = param(1, int, "rank r of the student Q (default 1)", low=1)
-    teacher_rank: int = param(1, int, "rank r* of the teacher Q* (default 1)", low=1)
+    rank: int = param(1, int, "rank r of the student Q (default 1)", low=1, high=MAX_D)
+    teacher_rank: int = param(1, int, "rank r* of the teacher Q* (default 1)", low=1,
+                              high=MAX_D)
     sigma: float = param(0.5, float, "std of the semantic parts z_l (default 0.5)", low=0,
                          high=1e3, low_open=True)
     omega: float = param(0.3, float, "weight of the positional part of the teacher "
@@ -149,16 +154,22 @@ class Config:
                            low=0, high=1e6)
     init: str = param("semantic", str, "semantic, positional or random (default semantic)",
                       choices=INITS)
-    solver: str = param("lbfgs", str, "lbfgs (default: to --tol), gd (paper: lr 0.15, 5000 "
-                        "steps), adam (lr 0.01, 2500)", choices=SOLVERS)
+    solver: str = param("flow", str, "flow (default: the gradient flow's minimiser, to --tol), "
+                        "lbfgs, gd (paper: lr 0.15, 5000 steps), adam (lr 0.01, 2500)",
+                        choices=SOLVERS)
     steps: int | None = param(None, int, "maximum number of steps (solver default)", low=1,
-                              optional=True)
+                              high=MAX_SAMPLES, optional=True)
     lr: float | None = param(None, float, "learning rate (solver default)", low=0, high=1e6,
                              low_open=True, optional=True)
-    tol: float = param(1e-6, float, "L-BFGS tolerance on the RMS entry of dR/dQ (default 1e-6)",
+    tol: float = param(1e-6, float, "tolerance on the RMS entry of dR/dQ (default 1e-6)",
                        low=0, low_open=True)
-    seed: int = param(0, int, "seed of teacher, samples and initialisation (default 0)", low=0)
-    test_samples: int = param(50000, int, "fresh samples for eps_g (default 50000)", low=1)
+    seed: int = param(0, int, "seed of teacher, samples and initialisation (default 0)", low=0,
+                      high=2**63 - 1)
+    test_samples: int = param(50000, int, "fresh samples for eps_g with --eps-g-method mc "
+                              "(default 50000)", low=1, high=MAX_SAMPLES)
+    eps_g_method: str = param("auto", str, "auto (default: exact where L (r + r*) <= 6, else "
+                              "mc), exact (Gauss-Hermite, no sampling), mc (fresh samples)",
+                              choices=EPS_G_METHODS)
     device: str = param("cpu", str, "cpu or cuda (default cpu)", choices=DEVICES)
     dtype: str = param("float64", str, "float32 or float64 (default float64)", choices=DTYPES)
 

@@ -11,13 +11,14 @@ import argparse
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .config import PARAMS, Config, from_dict, load_yaml, parse_A
+from .config import DEFAULTS, PARAMS, Config, from_dict, load_yaml, parse_A
 
 HELP: dict[str, str] = {name: p.help for name, p in PARAMS.items()}
 
 # the options shared by several sub-commands
 DATA_OPTIONS = ("d", "alpha", "n", "omega", "sigma", "L", "teacher_rank", "A", "seed", "dtype")
-TRAIN_OPTIONS = ("rank", "init", "lam", "solver", "steps", "lr", "tol", "test_samples", "device")
+TRAIN_OPTIONS = ("rank", "init", "lam", "solver", "steps", "lr", "tol", "test_samples",
+                 "eps_g_method", "device")
 
 
 class Parser(argparse.ArgumentParser):
@@ -39,8 +40,6 @@ def add_options(parser: argparse.ArgumentParser, names: Iterable[str],
     Values default to None (so that a YAML file or the Config's default applies), or to the
     table's default with `defaults=True` (for commands without a Config, like the theory).
     """
-    from .config import DEFAULTS
-
     for name in names:
         p = PARAMS[name]
         typ = str if p.kind == "A" or p.choices else p.kind

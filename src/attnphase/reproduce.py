@@ -22,7 +22,7 @@ import pandas as pd
 
 from .config import Config, config_resource
 from .errors import InputError
-from .io import write_frame_csv
+from .io import write_csv_atomic
 
 SWEPT = ("fig2", "fig3", "concentration")
 TARGETS = (*SWEPT, "lambda-cv")
@@ -88,7 +88,7 @@ def reproduce(name: str, out: str | Path, db: str | Path, quick: bool = False,
                                 progress=progress)
             _say(str(summary), progress)
             frames[target] = results_frame(db, spec.name)
-            files.append(write_frame_csv(frames[target], Path(out) / f"{target}.csv"))
+            files.append(write_csv_atomic(Path(out) / f"{target}.csv", frames[target]))
         if "lambda-cv" in wanted:
             files += reproduce_cv(scale, Path(out), progress)
         for target, frame in frames.items():

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..io import write_frame_csv, write_text_atomic
+from ..io import write_csv_atomic, write_text_atomic
 from . import concentration, fig2, fig3
 from .summary import clean, fig2_omega, single
 
@@ -42,7 +42,7 @@ def draw(target: str, frame: pd.DataFrame, out: Path, th: Any = None) -> list[Pa
             ).assign(eps_g_lin=th.eps_g_lin)
     files = list(result.files)
     if theory_frame is not None:
-        files.append(write_frame_csv(theory_frame, out / f"{target}_theory.csv"))
+        files.append(write_csv_atomic(out / f"{target}_theory.csv", theory_frame))
     files.append(out / f"{target}_summary.json")
     write_text_atomic(files[-1], json.dumps(summary(result.arrays, df), indent=1) + "\n")
     return files

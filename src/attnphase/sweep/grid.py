@@ -29,6 +29,7 @@ from ..config import Config, check_fields, from_dict, load_yaml
 from ..errors import InputError
 
 KEYS = ("name", "base", "grid")
+MAX_RUNS = 100_000  # a sweep larger than this is refused (override: --max-runs)
 
 
 def parse_values(spec: str, name: str) -> list[float]:
@@ -76,8 +77,9 @@ class SweepSpec:
     source: dict[str, Any]
 
 
-def load_spec(config: dict[str, Any] | str | Path) -> SweepSpec:
-    """Read (a YAML path) and expand a sweep config; InputError on anything bad."""
+def load_spec(config: dict[str, Any] | str | Path, max_runs: int = MAX_RUNS) -> SweepSpec:
+    """Read (a YAML path) and expand a sweep config; InputError on anything bad, including
+    a grid of more than `max_runs` runs (counted before anything is expanded)."""
     if isinstance(config, str | Path):
         where = f"sweep config {config}"
         raw = load_yaml(config, where=where)
@@ -93,8 +95,12 @@ def load_spec(config: dict[str, Any] | str | Path) -> SweepSpec:
     if not isinstance(name, str) or not name.strip():
         raise InputError(f"{where}: 'name' must be a non-empty string, got {name!r}")
     base = dict(check_fields(raw.get("base") or {}, f"{where}: base"))
-    grid = {k: _values(k, v, f"{where}: grid.{k}")
+    grid = {k: _values(k, v, f"{where}: grid.{k}", max_runs)
             for k, v in check_fields(raw.get("grid") or {}, f"{where}: grid").items()}
+    runs = math.prod(len(v) for v in grid.values())
+    if runs > max_runs:
+        raise InputError(f"{where}: the grid has {runs} runs, more than the limit {max_runs}; "
+                         "split it, or raise the limit with --max-runs")
     both = sorted(set(base) & set(grid))
     if both:
         raise InputError(f"{where}: field {both[0]!r} is both in base and in grid")
@@ -103,8 +109,12 @@ def load_spec(config: dict[str, Any] | str | Path) -> SweepSpec:
                                                          "grid": grid})
 
 
-def _values(key: str, value: Any, where: str) -> list[Any]:
+def _values(key: str, value: Any, where: str, max_runs: int) -> list[Any]:
     if isinstance(value, str) and ":" in value:
+        count = value.rsplit(":", 1)[1].strip()
+        if count.isdigit() and int(count) > max_runs:
+            raise InputError(f"{where} = {value!r}: {count} values, more than the limit "
+                             f"{max_runs} runs; raise it with --max-runs")
         try:
             return parse_values(value, key)
         except InputError:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import math
 import sys
 
 from ..config import A_rows, check_param, parse_A
 from ..errors import InputError
-from ..io import atomic_path
+from ..io import check_output, finite_json, write_csv_atomic
+from ..options import add_options
 from ..sweep.grid import parse_values
 from ..tables import text_table
 from ..transitions import downcrossing, global_minimiser
@@ -35,8 +34,7 @@ def register(subparsers) -> None:
 
     b = sub.add_parser("boundary", help="alpha_c, alpha_l and branch ends per omega")
     b.add_argument("--omegas", required=True, help="'a,b,c' or 'start:stop:count'")
-    b.add_argument("--sigma", type=float, default=0.5, help="std of the semantic parts")
-    b.add_argument("--lam", type=float, default=0.01, help="ridge penalty lambda")
+    add_options(b, ["sigma", "lam"], defaults=True)
     b.add_argument("--A", default=None, help=A_HELP)
     b.add_argument("--alphas-range", default="0.01:2", help="searched alpha range 'a:b'")
     b.add_argument("--n-alpha", type=int, default=10, help="continuation grid points")
@@ -60,9 +58,7 @@ def register(subparsers) -> None:
 
 
 def _model_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--omega", type=float, default=0.3, help="positional weight, in [0, 1]")
-    p.add_argument("--sigma", type=float, default=0.5, help="std of the semantic parts")
-    p.add_argument("--lam", type=float, default=0.01, help="ridge penalty lambda")
+    add_options(p, ["omega", "sigma", "lam"], defaults=True)
     p.add_argument("--A", default=None, help=A_HELP)
     p.add_argument("--quad", type=int, default=8, help="Gauss-Hermite nodes per variable")
 
@@ -80,6 +76,8 @@ def _check(args: argparse.Namespace, omegas: list[float] | None = None) -> list[
         check_param("omega", om, flag)
     check_param("sigma", args.sigma, "--sigma")
     check_param("lam", args.lam, "--lam")
+    if getattr(args, "csv", None):
+        check_output(args.csv, "--csv")
     if not 2 <= args.quad <= 30:
         raise InputError(f"--quad {args.quad}: expected an integer in 2..30")
     if args.A is None:
@@ -97,12 +95,9 @@ def _alphas(spec: str) -> list[float]:
 
 def _emit(rows: list[dict], args: argparse.Namespace) -> None:
     if args.json:
-        print(json.dumps(rows, indent=1))
+        print(finite_json(rows, indent=1))
     elif args.csv:
-        with atomic_path(args.csv, suffix=".csv") as tmp, open(tmp, "w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            w.writeheader()
-            w.writerows(rows)
+        write_csv_atomic(args.csv, rows, "--csv")
         print(f"wrote {args.csv} ({len(rows)} rows)")
     else:
         print(text_table(rows, list(rows[0]), _fmt))
