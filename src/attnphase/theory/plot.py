@@ -25,6 +25,15 @@ def _pm(x: float | None, err: float | None) -> str:
     return f"{x:.3f}" if err is None else f"{x:.3f} $\\pm$ {err:.3f}"
 
 
+def _mark(ax, name: str, value: float | None, err: float | None) -> None:
+    """A dashed line at alpha_c or alpha_l (`name`), with its error band if given."""
+    if value is None:
+        return
+    ax.axvline(value, color=COLOURS[name], ls="--", label=rf"$\{name} = {value:.3f}$")
+    if err:
+        ax.axvspan(value - err, value + err, color=COLOURS[name], alpha=0.2, lw=0)
+
+
 def plot_curves(sem: Sequence[TheoryPoint], pos: Sequence[TheoryPoint], eps_g_lin: float,
                 out: str | os.PathLike, alpha_c: float | None = None,
                 alpha_l: float | None = None, alpha_c_err: float | None = None,
@@ -58,18 +67,8 @@ def plot_curves(sem: Sequence[TheoryPoint], pos: Sequence[TheoryPoint], eps_g_li
                 a.plot(alpha, values(pts, name) / scale, color=COLOURS[branch], label=branch)
         if name == "eps_g":
             a.axhline(eps_g_lin, color=COLOURS["linear"], ls="-", label="linear")
-            if alpha_l is not None:
-                a.axvline(alpha_l, color=COLOURS["alpha_l"], ls="--",
-                          label=rf"$\alpha_l = {alpha_l:.3f}$")
-                if alpha_l_err:
-                    a.axvspan(alpha_l - alpha_l_err, alpha_l + alpha_l_err,
-                              color=COLOURS["alpha_l"], alpha=0.2, lw=0)
-        if alpha_c is not None:
-            a.axvline(alpha_c, color=COLOURS["alpha_c"], ls="--",
-                      label=rf"$\alpha_c = {alpha_c:.3f}$")
-            if alpha_c_err:
-                a.axvspan(alpha_c - alpha_c_err, alpha_c + alpha_c_err,
-                          color=COLOURS["alpha_c"], alpha=0.2, lw=0)
+            _mark(a, "alpha_l", alpha_l, alpha_l_err)
+        _mark(a, "alpha_c", alpha_c, alpha_c_err)
         a.set_xlabel(r"$\alpha = n / d$")
         a.set_ylabel(label)
         a.legend(fontsize=8)
