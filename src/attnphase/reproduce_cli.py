@@ -55,9 +55,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     r = subparsers.add_parser("reproduce", help="run the sweeps and theory of the paper's "
                                                 "figures, and draw them")
-    r.add_argument("which", choices=[*TARGETS, "appendix", "all"],
-                   help="one figure, appendix (the appendix's figures and concentration), "
-                        "or all (the main text's figures and lambda-cv)")
+    r.add_argument("which", choices=[*TARGETS, "fig1", "appendix", "all"],
+                   help="one figure, fig1 (the histogram task in a transformer), appendix (the "
+                        "appendix's figures and concentration), or all (the main text's "
+                        "figures, fig1 and lambda-cv)")
+    r.add_argument("--device", default="cpu", choices=("cpu", "cuda"),
+                   help="where fig1's transformers train (default cpu)")
     r.add_argument("--plain-means", dest="estimator", action="store_const", const="plain",
                    default="cv", help="plain seed means (default: control variate on q_star)")
     r.add_argument("--quick", action="store_true",
@@ -120,8 +123,16 @@ def cmd_cv(args: argparse.Namespace) -> int:
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from .reproduce import reproduce
 
-    files = reproduce(args.which, args.out, args.db, quick=args.quick, theory=args.theory,
-                      workers=args.workers, progress=not args.quiet, estimator=args.estimator)
+    files = []
+    if args.which != "fig1":
+        files += reproduce(args.which, args.out, args.db, quick=args.quick, theory=args.theory,
+                           workers=args.workers, progress=not args.quiet,
+                           estimator=args.estimator)
+    if args.which in ("fig1", "all"):
+        from .histogram.cli import reproduce_fig1
+
+        files += reproduce_fig1(args.out, quick=args.quick, device=args.device,
+                                progress=not args.quiet)
     _print_files(files)
     return 0
 
