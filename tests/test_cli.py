@@ -147,7 +147,7 @@ def test_configs_ship_inside_the_package(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("argv, banned", [
-    (["--help"], ["torch", "numpy", "pandas", "matplotlib"]),
+    (["--help"], ["torch", "numpy", "pandas", "matplotlib", "yaml"]),
     (["theory", "curve", "--alphas", "1", "--branch", "trivial", "--json"], ["torch"]),
     (["train", "--d", "20", "--test-samples", "200", "--json"],
      ["pandas", "matplotlib", "scipy", "attnphase.theory", "attnphase.figures"]),

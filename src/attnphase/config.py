@@ -14,13 +14,10 @@ import dataclasses
 import hashlib
 import json
 import math
-import re
 import reprlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from .errors import InputError
 
@@ -271,34 +268,6 @@ def check_fields(values: Any, where: str) -> dict[str, Any]:
     return values
 
 
-class _Loader(yaml.SafeLoader):
-    """Safe YAML with three refusals and one fix: no anchors or aliases (an alias bomb expands
-    exponentially), no duplicate keys (the later one would win silently), no documents larger
-    than MAX_YAML_BYTES; and `1e-3` is a number (YAML 1.2), not the text YAML 1.1 makes of it."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent) or getattr(self.peek_event(), "anchor", None):
-            mark = self.peek_event().start_mark
-            raise yaml.MarkedYAMLError(problem="anchors and aliases (&, *) are not allowed",
-                                       problem_mark=mark)
-        return super().compose_node(parent, index)
-
-    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-        seen: set = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            if key in seen:
-                raise yaml.MarkedYAMLError(problem=f"duplicate key {_show(key)}",
-                                           problem_mark=key_node.start_mark)
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-    list("-+0123456789"),
-)
 MAX_YAML_BYTES = 1 << 20  # configs are a few hundred bytes
 
 
@@ -318,8 +287,12 @@ def load_yaml(path: str | Path, where: str | None = None) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         why = getattr(exc, "strerror", None) or type(exc).__name__
         raise InputError(f"{where}: cannot read ({why})") from None
+    import yaml  # here: `attnphase --help` needs no YAML
+
+    from .safeyaml import safe_load
+
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader)
+        data = safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark is not None else ""
@@ -347,6 +320,8 @@ def config_resource(*parts: str) -> Path:
 
 def dump_yaml(cfg: Config) -> str:
     """YAML text of a config."""
+    import yaml
+
     return yaml.safe_dump(cfg.to_dict(), sort_keys=False)
 
 
