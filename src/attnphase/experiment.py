@@ -20,14 +20,12 @@ import torch
 from . import __version__
 from .config import Config
 from .data import Dataset, generate
-from .errors import InputError
+from .device import TORCH_DTYPES, device_of
 from .linear import fit_linear, linear_risk
 from .metrics import exact_errors, overlaps, test_errors, uses_exact
 from .objective import Risk
 from .student import initial_Q
 from .train import solve, status
-
-TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 @dataclass
@@ -88,13 +86,6 @@ class LinearResult:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def device_of(cfg: Config) -> torch.device:
-    """The torch device of a config; CUDA only where it is available."""
-    if cfg.device == "cuda" and not torch.cuda.is_available():
-        raise InputError("device = 'cuda': CUDA is not available on this machine; use cpu")
-    return torch.device(cfg.device)
 
 
 def train(cfg: Config, data: Dataset | None = None, progress: bool = False) -> TrainResult:
