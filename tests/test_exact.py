@@ -75,3 +75,8 @@ def test_orthogonal_part_in_closed_form():
     D = S - te.A
     want = (te.sigma**2 * 30 * (D**2).sum() + (S @ te.P @ te.P.T * S).sum()) / 60
     assert eps_g_exact(te, Q) == pytest.approx(want, rel=1e-12)
+
+
+def test_diverged_student_has_nan_eps_g():
+    te = Teacher.from_config(Config(d=10, seed=5))
+    assert math.isnan(eps_g_exact(te, np.full((10, 1), np.inf)))

@@ -54,7 +54,10 @@ def _basis(*mats: np.ndarray) -> np.ndarray:
 
 
 def eps_g_exact(teacher: Teacher, Q: np.ndarray, points: int | None = None) -> float:
-    """eps_g of one student Q (d x r) on the teacher's distribution, without sampling."""
+    """eps_g of one student Q (d x r) on the teacher's distribution, without sampling;
+    nan for a diverged student (non-finite weights), as sampling would give."""
+    if not np.isfinite(Q).all():
+        return math.nan
     return _expected_error(teacher, _basis(Q, teacher.Q_star), Q, None, points)
 
 
