@@ -1,7 +1,8 @@
 """Benchmark of the asymptotic theory: speed and accuracy against docs/model.md §5.
 
 1. omega = 0.3, 40 alpha in [0.05, 2], both branches (target <= 30 s on the 2-core box);
-   the alpha = 2 semantic values against the reference of docs/model.md §5; alpha_c from the curves.
+   the alpha = 2 semantic values against the reference of docs/model.md §5; alpha_c from
+   the curves.
 2. alpha_c(omega), alpha_l(omega) at 10 omega values (target <= 3 min), against the
    published alpha_c line.
 Wall and CPU seconds are both printed: on a shared machine CPU time is the steadier number.
@@ -9,6 +10,7 @@ Prints Markdown tables.
 
     .venv/bin/python benchmarks/bench_theory.py                # both parts
     .venv/bin/python benchmarks/bench_theory.py --part curve   # the curve part only
+    .venv/bin/python benchmarks/bench_theory.py --part refine  # refinement tables (minutes)
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ import time
 
 import numpy as np
 
-from attnphase.theory import boundary, curve, linear_theory
-from attnphase.theory.plot import crossing, values
+from attnphase.published import ALPHA_C as PUBLISHED
+from attnphase.theory import boundary, curve, linear_theory, solve
+from attnphase.theory.fixed_point import values
+from attnphase.transitions import downcrossing
 
-PUBLISHED = {0.0: 0.548, 0.1: 0.707, 0.15: 0.818, 0.2: 0.928, 0.25: 1.06, 0.3: 1.241,
-             0.35: 1.454, 0.4: 1.751, 0.425: 1.939}
 REFERENCE = {"q_th": 0.1148, "theta_th": 0.1581, "eps_g": 0.001405, "eps_t": 0.003591}
 
 
@@ -39,23 +41,25 @@ class Clock:
         self.cpu = time.process_time() - self.cpu
 
 
-def bench_curve(quad: int) -> None:
+def bench_curve(quad: int, split: bool = True) -> None:
     alphas = np.linspace(0.05, 2.0, 40)
     with Clock() as c:
-        sem = curve(alphas, 0.3, 0.5, 0.01, "semantic", quad=quad)
-        pos = curve(alphas, 0.3, 0.5, 0.01, "positional", quad=quad)
+        sem = curve(alphas, 0.3, 0.5, 0.01, "semantic", quad=quad, split=split)
+        pos = curve(alphas, 0.3, 0.5, 0.01, "positional", quad=quad, split=split)
     conv = sum(p.converged for p in sem + pos)
-    print(f"## curve: omega 0.3, 40 alpha in [0.05, 2], both branches (quad {quad})\n")
+    print(f"## curve: omega 0.3, 40 alpha in [0.05, 2], both branches (quad {quad}, "
+          f"split {split})\n")
     print(f"wall {c.wall:.1f} s, CPU {c.cpu:.1f} s, converged {conv}/80, "
           f"iterations {sum(p.iterations for p in sem + pos)}, load {os.getloadavg()[0]:.1f}\n")
     top = sem[-1]
     got = {"q_th": top.th["q_th"], "theta_th": top.th["theta_th"], "eps_g": top.eps_g,
            "eps_t": top.eps_t}
-    print("| alpha = 2, semantic | docs/model.md §5 | here | rel. diff |\n| --- | --- | --- | --- |")
+    print("| alpha = 2, semantic | docs/model.md §5 | here | rel. diff |\n"
+          "| --- | --- | --- | --- |")
     for k, ref in REFERENCE.items():
         print(f"| {k} | {ref} | {got[k]:.6g} | {got[k] / ref - 1:+.2%} |")
     delta = values(sem, "eps_t") - values(pos, "eps_t")
-    print(f"\nalpha_c from the curve (linear interpolation): {crossing(alphas, delta):.4f}\n")
+    print(f"\nalpha_c from the curve (linear interpolation): {downcrossing(alphas, delta):.4f}\n")
 
 
 def bench_boundary(omegas: list[float], quad: int) -> None:
@@ -77,15 +81,56 @@ def bench_boundary(omegas: list[float], quad: int) -> None:
           f"load {os.getloadavg()[0]:.1f}\n")
 
 
+def bench_solve(quad: int) -> None:
+    """One cold solve per case, split and plain rule side by side (CPU seconds)."""
+    print(f"## one cold solve, split against plain (quad {quad})\n")
+    print("| branch | alpha | CPU s split | CPU s plain | ratio |\n| --- | --- | --- | --- | --- |")
+    for branch, alpha in (("positional", 1.0), ("positional", 0.5), ("semantic", 2.0)):
+        cpu = []
+        for split in (True, False):
+            with Clock() as c:
+                solve(alpha, 0.3, 0.5, 0.01, branch=branch, quad=quad, split=split)
+            cpu.append(c.cpu)
+        print(f"| {branch} | {alpha} | {cpu[0]:.2f} | {cpu[1]:.2f} | {cpu[0] / cpu[1]:.1f} |",
+              flush=True)
+    print()
+
+
+def bench_refine(quads: list[int]) -> None:
+    """Refinement tables: the fixed point against the rule size, split rule and plain rule."""
+    fields = ("q", "m", "theta", "V", "eps_g", "eps_t")
+    for branch, alpha in (("semantic", 2.0), ("positional", 1.0)):
+        for split in (True, False):
+            print(f"## {branch}, alpha = {alpha}, omega = 0.3, split {split}\n")
+            print("| nodes | " + " | ".join(fields) + " | iterations | CPU s |")
+            print("| --- " * (len(fields) + 3) + "|")
+            for n in quads:
+                with Clock() as c:
+                    p = solve(alpha, 0.3, 0.5, 0.01, branch=branch, quad=n, split=split)
+                vals = " | ".join(f"{getattr(p, f):.7g}" for f in fields)
+                print(f"| {n} | {vals} | {p.iterations}{'' if p.converged else ' (not conv.)'} "
+                      f"| {c.cpu:.1f} |", flush=True)
+            print()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=("curve", "boundary", "all"), default="all")
+    ap.add_argument("--part", choices=("curve", "boundary", "refine", "solve", "all"),
+                    default="all")
+    ap.add_argument("--quads", default="6,8,10,12,14,16,20", help="rule sizes of 'refine'")
+    ap.add_argument("--plain", action="store_true", help="curve: also the plain product rule")
     ap.add_argument("--quad", type=int, default=8, help="Gauss-Hermite nodes per variable")
     ap.add_argument("--omegas", default="0,0.05,0.1,0.15,0.2,0.25,0.3,0.35,0.4,0.425")
     args = ap.parse_args()
     linear_theory(0.3, 0.5)  # warm the caches outside the clocks
     if args.part in ("curve", "all"):
         bench_curve(args.quad)
+        if args.plain:
+            bench_curve(args.quad, split=False)
+    if args.part == "solve":
+        bench_solve(args.quad)
+    if args.part == "refine":
+        bench_refine([int(v) for v in args.quads.split(",")])
     if args.part in ("boundary", "all"):
         bench_boundary([float(v) for v in args.omegas.split(",")], args.quad)
 

@@ -18,13 +18,8 @@ import torch
 
 from attnphase.config import Config
 from attnphase.experiment import train_many
+from attnphase.published import SIMULATIONS as PAPER
 from attnphase.stats import control_variate_mean, seed_mean
-
-PAPER = {
-    ("semantic", 2.0): {"theta": 0.63, "eps_g": 0.00144, "eps_t": 0.0036},
-    ("positional", 1.0): {"m": 0.25, "eps_g": 0.0033},
-    ("linear", 2.0): {"eps_g_lin": 0.00197},
-}
 
 
 def main() -> None:

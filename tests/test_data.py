@@ -5,22 +5,55 @@ import zipfile
 
 import numpy as np
 import pytest
+import torch
 
 from attnphase.config import Config
 from attnphase.data import generate, load, write
 from attnphase.errors import InputError
 
 
+def rounding_bound(ds) -> float:
+    """Worst-case difference in Y between two float64 evaluations that order sums differently.
+
+    X = Z + P is elementwise and correctly rounded, so chunking cannot change it; Y involves
+    reductions whose order BLAS picks by CPU, thread count and block shape. A sum of k terms
+    computed in any order is within k eps sum|terms| of the exact one (Higham, Thm 3.1): for
+    the preactivations h = Z Q* / sqrt(d) (k = d), the logits h_l h_k (error 2 |h| dh), the
+    softmax (Lipschitz 1/4 per logit, L logits), and Y = mix Z (k = L). Float32 files add one
+    float32 rounding of Y that can fall either way.
+    """
+    eps = np.finfo(np.float64).eps
+    Z = ds.Z.astype(np.float64)
+    cfg = ds.config
+    q = np.abs(ds.Q_star).max()
+    d_h = cfg.d * eps * (np.abs(Z).sum(axis=2) * q / np.sqrt(cfg.d)).max()
+    h = np.abs(Z @ ds.Q_star / np.sqrt(cfg.d)).max()
+    d_mix = (1 - cfg.omega) * cfg.L * 0.25 * (2 * h * d_h + 2 * eps * h * h)
+    bound = cfg.L * (d_mix + cfg.L * eps) * np.abs(Z).max()
+    if ds.X.dtype == np.float32:
+        bound += np.spacing(np.float32(np.abs(ds.Y).max()))
+    return float(bound)
+
+
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_streamed_file_equals_memory(tmp_path, dtype):
+@pytest.mark.parametrize("chunk", [1, 5, 37, None])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_streamed_file_equals_memory(tmp_path, dtype, chunk, threads):
+    """Same samples whatever the chunk size and thread count: X, Q*, P, A bit for bit (no
+    reduction), Y within the rounding bound of a reordered float64 evaluation."""
     cfg = Config(d=25, n=37, seed=4, omega=0.2, dtype=dtype)
-    path = write(cfg, tmp_path / "a.npz", chunk=5)
+    torch.set_num_threads(threads)
+    path = write(cfg, tmp_path / "a.npz", chunk=chunk)
+    torch.set_num_threads(1)
     with np.load(path) as f:  # plain numpy can read it
         assert set(f.files) == {"X", "Y", "Q_star", "P", "A", "meta"}
         meta = json.loads(str(f["meta"]))
     ds, mem = load(path), generate(cfg)
-    for k in ("X", "Y", "Q_star", "P", "A"):
+    for k in ("X", "Q_star", "P", "A"):
         np.testing.assert_array_equal(getattr(ds, k), getattr(mem, k))
+    tol = rounding_bound(mem)
+    assert 0 < tol < 1e-6 if dtype == "float32" else 0 < tol < 1e-11
+    np.testing.assert_allclose(ds.Y, mem.Y, rtol=0, atol=tol)
     assert meta["seed"] == 4 and meta["version"] and meta["created"]
     assert meta["config"]["omega"] == 0.2 and meta["config"]["n"] == 37
     assert [p.name for p in tmp_path.iterdir()] == ["a.npz"]

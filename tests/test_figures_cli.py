@@ -8,8 +8,8 @@ import yaml
 
 from attnphase import reproduce
 from attnphase.cli import main
-from attnphase.figures.cli import grid_values
 from attnphase.sweep import run_sweep
+from attnphase.sweep.grid import parse_values as grid_values
 
 TINY = {
     "fig2": {"base": {"d": 16, "omega": 0.3, "test_samples": 300},
@@ -62,7 +62,7 @@ def test_reproduce_quick_runs_resumes_and_draws(tmp_path, monkeypatch, capsys):
     (configs / "quick").mkdir(parents=True)
     spec = {"name": "fig2-quick", **TINY["fig2"]}
     (configs / "quick" / "fig2.yaml").write_text(yaml.safe_dump(spec))
-    monkeypatch.setattr(reproduce, "CONFIGS", configs)
+    monkeypatch.setattr(reproduce, "config_resource", lambda *parts: configs.joinpath(*parts))
     db, out = tmp_path / "r.sqlite", tmp_path / "out"
     argv = ["reproduce", "fig2", "--quick", "--no-theory", "--quiet", "--db", str(db),
             "--out", str(out)]
@@ -109,7 +109,7 @@ def test_reproduce_with_the_theory(tmp_path, monkeypatch):
     (configs / "quick").mkdir(parents=True)
     spec = {"name": "fig2-quick", **TINY["fig2"]}
     (configs / "quick" / "fig2.yaml").write_text(yaml.safe_dump(spec))
-    monkeypatch.setattr(reproduce, "CONFIGS", configs)
+    monkeypatch.setattr(reproduce, "config_resource", lambda *parts: configs.joinpath(*parts))
     monkeypatch.setattr(reproduce, "QUICK", reproduce.Scale("quick", 4, reproduce.QUICK.cv))
     out = tmp_path / "out"
     assert main(["reproduce", "fig2", "--quick", "--quiet", "--db", str(tmp_path / "r.sqlite"),

@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from attnphase.errors import InputError
-from attnphase.figures.summary import clean, downcrossing, over_seeds, paired, select
+from attnphase.figures.summary import clean, over_seeds, paired, select
+from attnphase.transitions import downcrossing
 
 
 def _row(alpha, init, seed, eps_t, eps_g, m=0.1, theta=0.2, status="ok"):

@@ -5,8 +5,7 @@ from concurrent.futures import Future
 import numpy as np
 import pytest
 
-from attnphase import reproduce
-from attnphase.figures import theorydata
+from attnphase import theoryjobs as theorydata
 
 FIG2 = {"alphas": [1.0, 0.5, 2.0], "omega": 0.3, "sigma": 0.5, "lam": 0.01}
 FIG3 = {"omegas": [0.3, 0.1], "sigma": 0.5, "lam": 0.01}
@@ -65,9 +64,9 @@ class _RecordingPool:
 
 def test_reproduce_submits_shared_jobs_once(fake_theory):
     pool, submitted = _RecordingPool(), {}
-    get2 = reproduce._submit_theory(pool, submitted, "fig2", FIG2)
-    get3 = reproduce._submit_theory(pool, submitted, "fig3", FIG3)
-    getc = reproduce._submit_theory(pool, submitted, "concentration", CONC)
+    get2 = theorydata.submit(pool, submitted, "fig2", FIG2)
+    get3 = theorydata.submit(pool, submitted, "fig3", FIG3)
+    getc = theorydata.submit(pool, submitted, "concentration", CONC)
     boundaries = [args for name, args in pool.calls if name == "_fake_boundary"]
     assert sorted(boundaries) == [(0.1, 0.5, 0.01), (0.3, 0.5, 0.01)]  # 0.3 once, for both
     assert len(pool.calls) == 6  # fig2: 2 branches + 1 boundary; fig3: 1 new; conc: 2

@@ -76,3 +76,19 @@ def test_initialisations(small_data):
     wide = initial_Q("semantic", ds.d, 3, ds.Q_star, ds.P, 0)
     np.testing.assert_array_equal(wide[:, :1], ds.Q_star)
     assert wide.shape == (ds.d, 3)
+
+
+def test_gram_hessian_matches_the_module(small_data):
+    """The solver's Hessian-vector product is the module's Hessian (autograd) applied."""
+    X, Y = _tensors(small_data)
+    X, Y = X[:20], Y[:20]
+    d = small_data.d
+    Q = torch.from_numpy(np.random.default_rng(3).standard_normal((d, 1)))
+    V = torch.from_numpy(np.random.default_rng(4).standard_normal((d, 1)))
+
+    _, Hv = torch.autograd.functional.hvp(
+        lambda q: torch.func.functional_call(TiedAttention(Q), {"Q": q}, (X,)).sub(Y).pow(2)
+        .sum() / (2 * d) + 0.01 * (q**2).sum(), Q, V)
+    risk = Risk(X[None], Y[None], 0.02)
+    _, _, curv = risk.value_grad_curvature(Q[None, None])
+    torch.testing.assert_close(risk.hvp(curv, V[None, None])[0, 0], Hv, rtol=1e-9, atol=1e-11)

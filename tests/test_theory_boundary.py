@@ -2,10 +2,8 @@
 
 import pytest
 
+from attnphase.published import ALPHA_C as PUBLISHED
 from attnphase.theory import boundary
-
-PUBLISHED = {0.0: 0.548, 0.1: 0.707, 0.15: 0.818, 0.2: 0.928, 0.25: 1.06, 0.3: 1.241,
-             0.35: 1.454, 0.4: 1.751, 0.425: 1.939}
 
 
 def test_alpha_c_at_omega_0p3():

@@ -61,10 +61,25 @@ def test_boundary_json(capsys):
     assert row["alpha_l"] is None  # alpha_l ~ 1.49 lies outside 1.1:1.4
 
 
+def test_boundary_error_bars(capsys):
+    """--error: the value at quad + 2, the bar its change from quad (a convergence study)."""
+    assert run(["theory", "boundary", "--omegas", "0.3", "--alphas-range", "1.1:1.4",
+                "--n-alpha", "3", "--no-spinodals", "--no-multistart", "--quad", "6",
+                "--error", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert 1.2 <= row["alpha_c"] <= 1.3
+    assert 0 <= row["alpha_c_err"] < 0.03
+    assert row["alpha_l_err"] is None  # no alpha_l in range
+
+
 def test_plot_writes_png(tmp_path):
     out = tmp_path / "theory.png"
     assert run(["theory", "plot", "--alphas", "1.0,1.5,2.0", "--out", str(out)]) == 0
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    banded = tmp_path / "banded.png"
+    assert run(["theory", "plot", "--alphas", "1.0,1.5,2.0", "--quad", "6", "--error",
+                "--out", str(banded)]) == 0
+    assert banded.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.mark.parametrize("argv, word", [

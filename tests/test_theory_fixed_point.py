@@ -1,4 +1,4 @@
-"""The fixed point: reference values of docs/model.md §5, normalisation, identities, failure reporting."""
+"""The fixed point: docs/model.md §5 reference values, normalisation, identities, failures."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ import pytest
 from attnphase.theory import curve, solve
 from attnphase.theory.channel import attention_diag, check_A, loss, teacher_diag
 from attnphase.theory.fixed_point import _Channel, _Problem
-from attnphase.theory.quadrature import gauss_hermite
+from attnphase.theory.quadrature import line_rule
 
 
 @pytest.fixture(scope="module")
@@ -36,11 +36,11 @@ def test_eps_t_equals_training_loss_at_the_fixed_point(sem2):
     """-Phi = alpha E[sigma^2 ||S(hp) - T||^2] / 2 + lam q / 2: the training loss R(Q) / d."""
     p = sem2
     pb = _Problem(p.alpha, p.omega, p.sigma, p.lam, check_A(None), "semantic")
-    ch = _Channel(pb, gauss_hermite(p.quad), 15)
+    ch = _Channel(pb, line_rule(p.quad), 15)
     x = np.array([p.th[k] for k in ("q_th", "m_th", "theta_th", "V")])
     ch.conjugates(x, global_search=True)
-    w, T, _ = ch.inputs(x)
-    train = p.alpha * 0.5 * ch.rule.weights @ loss(ch.prox.h, T, p.sigma) + p.lam * p.q / 2
+    nd = ch.nodes
+    train = p.alpha * 0.5 * nd.weights @ loss(nd.h, nd.T, p.sigma) + p.lam * p.q / 2
     assert p.eps_t == pytest.approx(train, rel=1e-4)
 
 
@@ -51,6 +51,16 @@ def test_positional_and_trivial_branches():
     assert pos.theta == 0.0 and pos.m > 0.1
     assert triv.theta == 0.0 and triv.m == 0.0
     assert triv.eps_t > pos.eps_t
+
+
+@pytest.mark.parametrize("omega", [0.0, 0.3])
+@pytest.mark.parametrize("alpha", [0.01, 2.0, 10.0])
+def test_trivial_branch_converges_from_a_cold_start(alpha, omega):
+    """It exists on the whole range (m = theta = 0, V of order sigma^2 / lam); a cold start
+    from small q used to step where lam + sigma^2 Vh < 0 (alpha = 2, omega = 0.3)."""
+    p = solve(alpha, omega=omega, branch="trivial", split=False)
+    assert p.converged and p.m == 0.0 and p.theta == 0.0
+    assert 1.0 < p.V < p.sigma**2 / p.lam * 1.5
 
 
 def test_non_convergence_is_reported():
@@ -99,3 +109,16 @@ def test_row_is_strict_json():
     row = p.row()
     assert row["converged"] is False
     assert all(v is None or isinstance(v, (str, bool, int, float)) for v in row.values())
+
+
+def test_fixed_points_enumerates_distinct_solutions():
+    """omega = 0.3, alpha = 2: the semantic and the positional fixed point, each found once
+    although two starts lead to each; sorted by eps_t (the semantic one is global there)."""
+    from attnphase.theory.enumerate import fixed_points
+
+    pts = fixed_points(2.0, 0.3, m_starts=(0.15, 0.4), theta_starts=(0.5, 0.9), quad=6)
+    kinds = [("semantic" if p.theta > 1e-3 else "positional" if p.m > 1e-3 else "trivial")
+             for p in pts]
+    assert kinds.count("semantic") == 1 and kinds.count("positional") == 1
+    assert kinds[0] == "semantic"
+    assert [p.eps_t for p in pts] == sorted(p.eps_t for p in pts)

@@ -6,7 +6,8 @@ The training set is cut into K contiguous folds (samples are i.i.d., so no shuff
 needed). For each fold the model is fitted on the other K - 1 folds and scored on the held-out
 one by the validation error `sum ||Yhat - Y||_F^2 / (2d)` per sample, the same quantity as
 eps_g. A CV curve is the mean over folds; the chosen value is its minimiser on the grid. The
-global minimiser of a fold and lambda is the initialisation with the lower training risk.
+global minimiser of a fold and lambda is the initialisation with the lower training risk
+(the rule of `attnphase.transitions`).
 """
 
 from __future__ import annotations
@@ -21,18 +22,19 @@ import numpy as np
 import torch
 
 from . import __version__
-from .config import Config
+from .config import BRANCH_INITS, Config
 from .data import Dataset, generate
+from .device import TORCH_DTYPES, device_of
 from .errors import InputError
-from .experiment import TORCH_DTYPES, device_of
 from .io import write_text_atomic
 from .linear import fit_linear
 from .objective import Grams, Risk, preactivations
 from .student import initial_Q
 from .teacher import attention
 from .train import solve
+from .transitions import semantic_global
 
-INITS = ("semantic", "positional")
+INITS = BRANCH_INITS
 
 
 @dataclass
@@ -129,7 +131,8 @@ def linear_curve(Z: torch.Tensor, Y: torch.Tensor, lam_lins: list[float], folds:
 
 def student_curves(X: torch.Tensor, Y: torch.Tensor, Q0: dict[str, torch.Tensor],
                    lams: list[float], folds: int, cfg: Config) -> dict[str, CVCurve]:
-    """CV curves of lambda per initialisation in `Q0` (each d x r), and of the global minimiser.
+    """CV curves of lambda per initialisation in `Q0` (each d x r; semantic and positional
+    among them), and of their global minimiser.
 
     For each fold, all (initialisation, lambda) students are trained together in one batch
     with the solver settings of `cfg`.
@@ -151,8 +154,9 @@ def student_curves(X: torch.Tensor, Y: torch.Tensor, Q0: dict[str, torch.Tensor]
     shape = (folds, len(inits), len(lams))
     val_err, train_risk = val_err.reshape(shape), train_risk.reshape(shape)
     curves = {init: _curve(lams, val_err[:, a]) for a, init in enumerate(inits)}
-    best = np.argmin(train_risk, axis=1)  # (folds, lams): the global minimiser's init
-    curves["global"] = _curve(lams, np.take_along_axis(val_err, best[:, None], axis=1)[:, 0])
+    sem, pos = inits.index("semantic"), inits.index("positional")
+    use_sem = semantic_global(train_risk[:, sem], train_risk[:, pos])  # (folds, lams)
+    curves["global"] = _curve(lams, np.where(use_sem, val_err[:, sem], val_err[:, pos]))
     return curves
 
 

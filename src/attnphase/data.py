@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import shutil
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,8 +23,8 @@ import numpy as np
 from . import __version__
 from .config import Config, from_dict
 from .errors import InputError
-from .io import atomic_path
-from .teacher import Teacher
+from .io import atomic_path, file_kind
+from .teacher import CHUNK_ENTRIES, Teacher
 
 KEYS = ("X", "Y", "Q_star", "P", "A", "meta")
 
@@ -68,6 +70,67 @@ class Dataset:
         if not 1 <= n <= self.n:
             raise InputError(f"--n-train {n}: must be in [1, {self.n}] (samples in the data)")
         return Dataset(self.X[:n], self.Y[:n], self.Q_star, self.P, self.A, self.meta)
+
+
+# Peak memory of training on an in-memory data set, in units of the data (X and Y): measured
+# 2.3x at d = 500 (the data, its float64 Gram inputs, and the solver's activations); 3x leaves
+# room. Generation streams: its memory is a few chunks whatever n is.
+MEMORY_FACTOR = 3
+GIB = 2**30
+
+
+def data_bytes(cfg: Config, n: int | None = None) -> int:
+    """Bytes of X and Y of `n` (default: the config's) samples."""
+    n = cfg.n_samples if n is None else n
+    return 2 * n * cfg.L * cfg.d * np.dtype(cfg.dtype).itemsize
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available now (Linux MemAvailable; else free pages), None if unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(need: int, what: str, max_gib: float | None = None) -> None:
+    """Refuse work that needs more than `max_gib` GiB (default: the memory available now),
+    up front, with the estimate; `--max-memory` raises the limit."""
+    limit = max_gib * GIB if max_gib is not None else available_memory()
+    if limit is not None and need > limit:
+        source = "the limit --max-memory" if max_gib is not None else "the memory available"
+        raise InputError(f"{what}: needs about {need / GIB:.3g} GiB of memory, more than "
+                         f"{source} ({limit / GIB:.3g} GiB); use fewer samples or a smaller d, "
+                         "or --max-memory GIB to allow it")
+
+
+def check_trainable(cfg: Config, max_gib: float | None = None, n: int | None = None) -> None:
+    """Refuse a run whose in-memory data set and training cannot fit in memory."""
+    n = cfg.n_samples if n is None else n
+    check_memory(MEMORY_FACTOR * data_bytes(cfg, n), f"n = {n}, d = {cfg.d}, L = {cfg.L}",
+                 max_gib)
+
+
+def check_writable(cfg: Config, path: str | Path, max_gib: float | None = None) -> None:
+    """Refuse a data file that cannot fit on its disk, or whose chunks cannot fit in memory."""
+    folder = Path(path).resolve().parent
+    while not folder.exists():
+        folder = folder.parent
+    size = data_bytes(cfg)
+    free = shutil.disk_usage(folder).free
+    if size > free:
+        raise InputError(f"--out {path}: the file (n = {cfg.n_samples}, d = {cfg.d}, "
+                         f"L = {cfg.L}) needs {size / GIB:.3g} GiB, but {folder} has "
+                         f"{free / GIB:.3g} GiB free")
+    rows = max(1, CHUNK_ENTRIES // (cfg.L * cfg.d))
+    check_memory(4 * rows * cfg.L * cfg.d * 8, f"d = {cfg.d}, L = {cfg.L}", max_gib)
 
 
 def make_meta(cfg: Config, n: int) -> dict[str, Any]:
@@ -136,8 +199,9 @@ def load(path: str | Path) -> Dataset:
     """Read and check a data file; any problem is an InputError naming the file."""
     where = f"--data {path}"
     p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{where}: no such file")
+    if not p.is_file():  # not even opened: np.load on a FIFO or /dev/zero would hang
+        raise InputError(f"{where}: " + ("no such file" if not p.exists() else
+                                         f"is {file_kind(p.stat().st_mode)}, not a data file"))
     try:
         with np.load(p, allow_pickle=False) as f:
             missing = [k for k in KEYS if k not in f.files]
@@ -154,6 +218,15 @@ def load(path: str | Path) -> Dataset:
     except (json.JSONDecodeError, KeyError, TypeError):
         raise InputError(f"{where}: meta is not the JSON written by attnphase") from None
     X, Y, Q_star, P, A = (arrays[k] for k in KEYS[:5])
+    for key in KEYS[:5]:
+        arr = arrays[key]
+        if arr.dtype not in (np.float32, np.float64):
+            raise InputError(f"{where}: {key} has dtype {arr.dtype}; expected float32 or "
+                             "float64 (real floating-point numbers)")
+        bad = _non_finite(arr)
+        if bad:
+            raise InputError(f"{where}: {key} holds {bad} NaN or infinite entries; "
+                             "expected finite numbers")
     if X.ndim != 3 or Y.shape != X.shape:
         raise InputError(f"{where}: X and Y must have the same shape (n, L, d); got "
                          f"{X.shape} and {Y.shape}")
@@ -162,3 +235,10 @@ def load(path: str | Path) -> Dataset:
         raise InputError(f"{where}: Q_star {Q_star.shape}, P {P.shape}, A {A.shape} do not "
                          f"match X {X.shape}")
     return Dataset(X, Y, Q_star, P, A, meta)
+
+
+def _non_finite(arr: np.ndarray, block: int = 1 << 22) -> int:
+    """Number of NaN or infinite entries, counted block by block (no array-sized mask)."""
+    flat = arr.reshape(-1)
+    return sum(int(flat.size - np.count_nonzero(np.isfinite(flat[i:i + block])))
+               for i in range(0, flat.size, block))

@@ -20,14 +20,12 @@ import torch
 from . import __version__
 from .config import Config
 from .data import Dataset, generate
-from .errors import InputError
+from .device import TORCH_DTYPES, device_of
 from .linear import fit_linear, linear_risk
-from .metrics import overlaps, test_errors
+from .metrics import exact_errors, overlaps, test_errors, uses_exact
 from .objective import Risk
 from .student import initial_Q
-from .train import solve
-
-TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+from .train import solve, status
 
 
 @dataclass
@@ -43,7 +41,9 @@ class TrainResult:
     eps_g_lin: float
     grad_norm: float
     converged: bool
+    status: str  # converged / not converged / plateau (train.status)
     steps: int
+    passes: int  # passes over the training inputs X (shared by students on the same data)
     wall_s: float
     init: str
     solver: str
@@ -88,13 +88,6 @@ class LinearResult:
         return asdict(self)
 
 
-def device_of(cfg: Config) -> torch.device:
-    """The torch device of a config; CUDA only where it is available."""
-    if cfg.device == "cuda" and not torch.cuda.is_available():
-        raise InputError("device = 'cuda': CUDA is not available on this machine; use cpu")
-    return torch.device(cfg.device)
-
-
 def train(cfg: Config, data: Dataset | None = None, progress: bool = False) -> TrainResult:
     """Train one student as `cfg` says, on `data` (its first cfg.n_samples) or fresh samples."""
     return train_many([cfg], data=data, progress=progress)[0]
@@ -136,7 +129,7 @@ def linear(cfg: Config, data: Dataset | None = None) -> LinearResult:
     Y = torch.from_numpy(ds.Y).to(device)[None]
     B = fit_linear(Z, Y, cfg.lam_lin)
     eps_t_lin = float(linear_risk(Z, Y, B, cfg.lam_lin)[0]) / cfg.d
-    _, eps_lin = test_errors(ds.teacher(), None, cfg.test_samples, B)
+    _, eps_lin = _errors(cfg, ds.teacher(), None, B)
     return LinearResult(
         eps_g_lin=float(eps_lin[0]), eps_t_lin=eps_t_lin, B=B[0].cpu().tolist(), n=ds.n,
         d=ds.d, alpha=ds.n / ds.d, omega=cfg.omega, sigma=cfg.sigma, lam_lin=cfg.lam_lin,
@@ -148,7 +141,8 @@ def linear(cfg: Config, data: Dataset | None = None) -> LinearResult:
 def teacher_key(cfg: Config) -> tuple:
     """Fields that fix the teacher and its test samples (and the tensor placement)."""
     return (cfg.seed, cfg.d, cfg.L, cfg.teacher_rank, cfg.sigma, cfg.omega,
-            str(cfg.A_matrix), cfg.test_samples, cfg.dtype, cfg.device)
+            str(cfg.A_matrix), cfg.test_samples, cfg.dtype, cfg.device,
+            uses_exact(cfg.eps_g_method, cfg.L, cfg.rank, cfg.teacher_rank))
 
 
 def _data_key(cfg: Config) -> tuple:
@@ -210,6 +204,7 @@ def _train_batch(
             "grad_norm": float(out.grad_norm[b, s]),
             "converged": bool(out.converged[b, s]),
             "steps": int(out.steps[b, s]),
+            "passes": int(out.passes[b]),
             "wall_s": wall,
         })
     return trained
@@ -231,8 +226,7 @@ def _evaluate(trained: dict[int, tuple[Config, Dataset, dict]]) -> dict[int, Tra
             Z = torch.from_numpy(ds.Z).to(device)[None]
             B_list.append(fit_linear(Z, torch.from_numpy(ds.Y).to(device)[None], cfg.lam_lin)[0])
     Q = torch.stack([trained[i][2]["Q"] for i in order]).to(device)
-    eps_g, eps_lin = test_errors(ds0.teacher(), Q, cfg0.test_samples, torch.stack(B_list),
-                                 TORCH_DTYPES[cfg0.dtype])
+    eps_g, eps_lin = _errors(cfg0, ds0.teacher(), Q, torch.stack(B_list))
     test_wall = (time.perf_counter() - start) / len(order)
     results = {}
     for k, i in enumerate(order):
@@ -242,11 +236,19 @@ def _evaluate(trained: dict[int, tuple[Config, Dataset, dict]]) -> dict[int, Tra
         results[i] = TrainResult(
             eps_g=float(eps_g[k]), eps_t=r["eps_t"], **overlaps(Qn, ds.Q_star, ds.P).public(),
             eps_g_lin=float(eps_lin[lin]), grad_norm=r["grad_norm"], converged=r["converged"],
-            steps=r["steps"], wall_s=r["wall_s"] + test_wall, init=cfg.init, solver=cfg.solver,
+            status=status(r["grad_norm"], cfg.tol, cfg.solver), steps=r["steps"],
+            passes=r["passes"], wall_s=r["wall_s"] + test_wall, init=cfg.init, solver=cfg.solver,
             n=ds.n, d=ds.d, alpha=ds.n / ds.d, omega=cfg.omega, sigma=cfg.sigma, lam=cfg.lam,
             seed=cfg.seed, config=cfg.to_dict(), config_hash=cfg.hash(), Q=Qn,
         )
     return results
+
+
+def _errors(cfg: Config, teacher, Q: torch.Tensor | None, B: torch.Tensor | None):
+    """eps_g of the students Q and of the linear baselines B, by the config's method."""
+    if uses_exact(cfg.eps_g_method, cfg.L, cfg.rank, cfg.teacher_rank):
+        return exact_errors(teacher, Q, B)
+    return test_errors(teacher, Q, cfg.test_samples, B, TORCH_DTYPES[cfg.dtype])
 
 
 def _progress_bar(cfg: Config, enabled: bool):

@@ -1,4 +1,4 @@
-"""Metrics of docs/model.md §4: eps_g (fresh samples), eps_t, and the overlaps m, theta, q.
+"""Metrics of docs/model.md §4: eps_g (exact, or on fresh samples), eps_t, and the overlaps.
 
 The student is invariant under Q -> -Q, so for rank one the overlaps are reported as
 absolute values, as in the paper; for rank > 1 they are matrices, reported as they are.
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .exact import eps_g_exact, eps_g_lin_exact
 from .objective import Grams, preactivations
 from .teacher import Teacher, attention
 
@@ -79,3 +80,24 @@ def test_errors(
         return None if total is None else total / (2 * n_test)
 
     return mean(sum_att), mean(sum_lin)
+
+
+EXACT_MAX_DIMS = 6  # 'auto' integrates exactly up to this many Gaussian variables, L (r + r*)
+
+
+def uses_exact(method: str, L: int, rank: int, teacher_rank: int) -> bool:
+    """Whether eps_g is computed by quadrature ('exact', or 'auto' on small integrals)."""
+    return method == "exact" or (method == "auto" and L * (rank + teacher_rank) <= EXACT_MAX_DIMS)
+
+
+def exact_errors(
+    teacher: Teacher, Q: torch.Tensor | None, B_lin: torch.Tensor | None = None
+) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """`test_errors` without sampling: the expectations over a fresh sample, by quadrature."""
+    def each(fn, mats: torch.Tensor | None) -> torch.Tensor | None:
+        if mats is None:
+            return None
+        return torch.tensor([fn(teacher, M.double().cpu().numpy()) for M in mats],
+                            dtype=torch.float64)
+
+    return each(eps_g_exact, Q), each(eps_g_lin_exact, B_lin)

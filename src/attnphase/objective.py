@@ -68,6 +68,12 @@ def pullback(X: torch.Tensor, dh: torch.Tensor) -> torch.Tensor:
     return grad.double().reshape(B, d, c, r).permute(0, 2, 1, 3)
 
 
+def _hvp(X: torch.Tensor, curv: torch.Tensor, V: torch.Tensor, lam: torch.Tensor) -> torch.Tensor:
+    u = preactivations(X, V)
+    w = (curv @ u.flatten(-2).unsqueeze(-1)).reshape(u.shape)
+    return pullback(X, w) + lam[..., None, None] * V.double()
+
+
 class Risk:
     """R(Q) = sum_mu ||S(Q) X_mu - Y_mu||_F^2 / (2d) + (lam/2) ||Q||_F^2 for a batch of students.
 
@@ -103,3 +109,45 @@ class Risk:
             (dh,) = torch.autograd.grad(data.sum(), h)
         grad = pullback(self.X, dh) + self.lam[..., None, None] * Q.double()
         return data.detach() + self._ridge(Q), grad
+
+    def value_grad_curvature(
+        self, Q: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """R, dR/dQ and the per-sample Hessians of the data term in the preactivations,
+        d^2 R / dh_mu dh_mu of shape (B, c, n, L r, L r) (the data term is a sum over samples
+        of functions of h_mu alone). Two passes over X, like `value_and_grad`."""
+        Q = Q.detach()
+        with torch.enable_grad():
+            h = preactivations(self.X, Q).requires_grad_(True)
+            data = self._data(h)
+            (dh,) = torch.autograd.grad(data.sum(), h, create_graph=True)
+            L, r = h.shape[-2:]
+            eye = torch.eye(L * r, dtype=h.dtype, device=h.device).reshape(L * r, L, r)
+            cols = [torch.autograd.grad((dh * e).sum(), h, retain_graph=True)[0]
+                    for e in eye]
+        curv = torch.stack(cols, -1).reshape(*h.shape[:-2], L * r, L * r)
+        grad = pullback(self.X, dh.detach()) + self.lam[..., None, None] * Q.double()
+        return data.detach() + self._ridge(Q), grad, curv.detach()
+
+    def hvp(
+        self, curv: torch.Tensor, V: torch.Tensor, rows: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """The Hessian of R at the point where `curv` was taken, applied to V (B, c, d, r):
+        X^T (d^2 R / dh^2) X V / d + lam V. Two passes over X; with a boolean mask `rows`
+        (B,), over the inputs of those data sets only (zero elsewhere)."""
+        if rows is not None and not bool(rows.all()):
+            out = torch.zeros_like(V, dtype=torch.float64)
+            lam = self.lam.expand(V.shape[:2])
+            for b in rows.nonzero().flatten().tolist():
+                one = slice(b, b + 1)
+                out[one] = _hvp(self.X[one], curv[one], V[one], lam[one])
+            return out
+        return _hvp(self.X, curv, V, self.lam)
+
+    def restrict(self, rows: torch.Tensor) -> Risk:
+        """The risk of the data sets `rows` only (copies their inputs once)."""
+        sub = Risk.__new__(Risk)
+        sub.X = self.X[rows]
+        sub.grams = Grams(self.grams.vv[rows], self.grams.vy[rows], self.grams.yy[rows])
+        sub.lam = self.lam[rows] if self.lam.ndim else self.lam
+        return sub

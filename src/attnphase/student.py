@@ -1,8 +1,10 @@
 """The student: tied low-rank dot-product attention, and its initialisations.
 
-`h_l = Q^T x_l / sqrt(d)`, `S = softmax(h h^T)` row-wise, `Yhat = S X`. The module is the
-readable reference (used by the paper's GD and Adam protocols); `objective.py` computes the
-same risk from per-sample Gram matrices for the fast solver.
+`h_l = Q^T x_l / sqrt(d)`, `S = softmax(h h^T)` row-wise, `Yhat = S X` (docs/model.md §2).
+`TiedAttention` is the model's one readable definition. Every solver (the default `flow`,
+and the paper's `gd` and `adam` protocols) trains `objective.Risk`, the same risk computed
+from per-sample Gram matrices; tests/test_student.py checks that the two agree (risk,
+gradient and Hessian) and agree with a loop over samples and tokens.
 """
 
 from __future__ import annotations

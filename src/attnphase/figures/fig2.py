@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import published
+from ..transitions import downcrossing
 from . import style
-from .fig3 import PUBLISHED_ALPHA_C
-from .summary import clean, downcrossing, over_seeds, paired, select
+from .summary import clean, over_seeds, paired, select
 from .theorydata import Fig2Theory
 
 
@@ -31,7 +32,7 @@ def make(frame: pd.DataFrame, out_dir: str | Path, theory: Fig2Theory | None = N
     arrays["m_over_sigma2_std"] = stats["m_std"].to_numpy() / sigma**2
     arrays["alpha_c_sim"] = downcrossing(a, arrays["delta_eps_t_mean"])
     arrays["alpha_l_sim"] = downcrossing(a, arrays["eps_g_mean"] - arrays["eps_g_lin_mean"])
-    arrays["alpha_c_published"] = PUBLISHED_ALPHA_C.get(round(omega, 6), float("nan"))
+    arrays["alpha_c_published"] = published.alpha_c(omega)
     if theory is not None:
         arrays.update(_theory_arrays(theory, sigma))
 
@@ -63,9 +64,8 @@ def _theory_arrays(theory: Fig2Theory, sigma: float) -> dict[str, np.ndarray | f
 
 
 def _mark_transitions(ax, arrays: dict, with_theory: bool, which: tuple[str, ...]) -> None:
-    names = {"c": (r"$\alpha_c$", style.ALPHA_C), "l": (r"$\alpha_\ell$", style.ALPHA_L)}
     for key in which:
-        label, colour = names[key]
+        label, colour = style.TRANSITIONS[key]
         if with_theory:
             style.mark_alpha(ax, arrays[f"alpha_{key}_theory"], colour, f"{label} theory", True)
         style.mark_alpha(ax, arrays[f"alpha_{key}_sim"], colour, f"{label} simulations", False)

@@ -8,13 +8,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import TwoSlopeNorm
 
+from .. import published
+from ..transitions import downcrossing
 from . import style
-from .summary import clean, downcrossing, over_seeds, paired, select
+from .summary import clean, over_seeds, paired, select
 from .theorydata import Fig3Theory
-
-# alpha_c(omega) as published in the paper's phase diagram (docs/model.md §5), for reference
-PUBLISHED_ALPHA_C = {0.0: 0.548, 0.1: 0.707, 0.15: 0.818, 0.2: 0.928, 0.25: 1.06, 0.3: 1.241,
-                     0.35: 1.454, 0.4: 1.751, 0.425: 1.939}
 
 
 def make(frame: pd.DataFrame, out_dir: str | Path, theory: Fig3Theory | None = None,
@@ -45,7 +43,7 @@ def make(frame: pd.DataFrame, out_dir: str | Path, theory: Fig3Theory | None = N
                     r"$\Delta\epsilon_t = \epsilon_t^{\rm sem} - \epsilon_t^{\rm pos}$")
         _lines(ax_a, arrays, theory is not None, ("c",))
         lo, hi = _edges(omega)[[0, -1]]
-        shown = {o: a for o, a in PUBLISHED_ALPHA_C.items() if lo <= o <= hi}
+        shown = {o: a for o, a in published.ALPHA_C.items() if lo <= o <= hi}
         ax_a.plot(list(shown.values()), list(shown), "x", ms=5, color=style.NEUTRAL,
                   label=r"$\alpha_c$ published (Cui et al.)")
         _colour_map(ax_b, arrays, "eps_g_lin_minus_eps_g", style.CMAP_ATTLIN,
@@ -85,9 +83,8 @@ def _colour_map(ax, arrays: dict, key: str, cmap, label: str) -> None:
 
 
 def _lines(ax, arrays: dict, with_theory: bool, which: tuple[str, ...]) -> None:
-    names = {"c": (r"$\alpha_c$", style.ALPHA_C), "l": (r"$\alpha_\ell$", style.ALPHA_L)}
     for key in which:
-        label, colour = names[key]
+        label, colour = style.TRANSITIONS[key]
         if with_theory:
             ax.plot(arrays[f"alpha_{key}_theory"], arrays["theory_omega"], color=colour, lw=2,
                     label=f"{label} theory")

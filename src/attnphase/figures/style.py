@@ -1,4 +1,4 @@
-"""The paper's colours and colour maps (as in the user's notebook), and figure saving."""
+"""Colour maps from the paper's palette (`attnphase.palette`), figure layout and saving."""
 
 from __future__ import annotations
 
@@ -13,15 +13,23 @@ import matplotlib.colors as mcolors
 from matplotlib.figure import Figure
 
 from ..io import atomic_path
+from ..palette import (
+    ALPHA_C,
+    ALPHA_L,
+    ATTENTION,
+    INIT_COLOURS,
+    LINEAR,
+    NEUTRAL,
+    POSITIONAL,
+    RC,
+    SEMANTIC,
+)
 
-SEMANTIC = "deeppink"
-POSITIONAL = "royalblue"
-ATTENTION = "rebeccapurple"
-LINEAR = "orange"
-ALPHA_L = "crimson"
-ALPHA_C = "forestgreen"
-NEUTRAL = "black"
-INIT_COLOURS = {"semantic": SEMANTIC, "positional": POSITIONAL}
+# the figures' look: the palette (re-exported, defined in attnphase.palette), its colour maps
+__all__ = ["ALPHA_C", "ALPHA_L", "ATTENTION", "CMAP_ATTLIN", "CMAP_DELTA", "CMAP_POS",
+           "CMAP_SEM", "INIT_COLOURS", "LINEAR", "NEUTRAL", "POSITIONAL", "RC", "SEMANTIC",
+           "TRANSITIONS", "FigureResult", "legend_below", "mark_alpha", "new_figure",
+           "panel_label", "paper_style", "save", "seeds_text"]
 
 
 def _cmap(name: str, colours: list[str]) -> mcolors.LinearSegmentedColormap:
@@ -36,16 +44,6 @@ CMAP_ATTLIN = _cmap("linear-attention", [LINEAR, "white", ATTENTION])
 # sequential maps for runs coloured by d: positional and semantic initialisation
 CMAP_POS = _cmap("positional-d", ["#8DE0A8", "#93FFE0", "#85EFFF", "#6BBFFF", POSITIONAL])
 CMAP_SEM = _cmap("semantic-d", ["#FFE0B6", "#FFB48C", "#FF8166", "#FF3E3B", SEMANTIC])
-
-RC = {
-    "font.size": 10,
-    "axes.labelsize": 11,
-    "legend.fontsize": 8,
-    "legend.framealpha": 0.9,
-    "savefig.dpi": 150,
-    "savefig.bbox": "tight",
-    "savefig.pad_inches": 0.08,
-}
 
 
 @dataclass
@@ -84,6 +82,10 @@ def save(fig: Figure, out_dir: str | Path, stem: str) -> list[Path]:
 def panel_label(ax: Any, letter: str) -> None:
     """(a), (b), ... above the top-left corner of a panel."""
     ax.set_title(f"({letter})", loc="left", fontsize=11, fontweight="bold")
+
+
+# the two transitions: (label, colour) of alpha_c ("c") and alpha_l ("l")
+TRANSITIONS = {"c": (r"$\alpha_c$", ALPHA_C), "l": (r"$\alpha_\ell$", ALPHA_L)}
 
 
 def mark_alpha(ax: Any, value: float, colour: str, label: str, theory: bool) -> None:

@@ -1,8 +1,11 @@
-"""From a results frame to what the figures plot: global minimisers, seed averages, crossings.
+"""From a results frame to what the figures plot: clean runs, global minimisers, seed averages.
 
 A results frame has one row per trained student, with the columns of
 `attnphase.sweep.results_frame` (at least those in REQUIRED). The global minimiser of an
-(alpha, omega, seed) is the initialisation with the lower eps_t (docs/model.md §2).
+(alpha, omega, seed) is chosen by the rule of `attnphase.transitions` (the lower eps_t).
+Which runs count: failed ones (status `failed...`, no metrics) are dropped; runs that stopped
+before the solver's tolerance (`converged` false) are kept, as in the paper's fixed step
+budgets, and counted in each figure's summary.
 """
 
 from __future__ import annotations
@@ -12,14 +15,16 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from ..config import BRANCH_INITS
 from ..errors import InputError
+from ..transitions import global_minimiser, semantic_global
 
 REQUIRED = ("d", "alpha", "omega", "sigma", "lam", "init", "seed", "eps_g", "eps_t", "m",
             "theta", "eps_g_lin")
 # what identifies a run apart from its initialisation and seed, where the frame has it
 IDENTITY = ("d", "alpha", "omega", "sigma", "lam", "L", "rank", "solver")
 METRICS = ("eps_g", "eps_t", "m", "theta", "q", "eps_g_lin")
-INITS = ("semantic", "positional")
+INITS = BRANCH_INITS
 
 
 def frame_from_results(results: Iterable) -> pd.DataFrame:
@@ -79,14 +84,14 @@ def paired(df: pd.DataFrame) -> pd.DataFrame:
         raise InputError("no run has both a semantic and a positional initialisation")
     sem, pos = wide.xs("semantic", axis=1, level="init"), wide.xs("positional", axis=1,
                                                                    level="init")
-    use_sem = sem["eps_t"] <= pos["eps_t"]
     out = pd.DataFrame(index=wide.index)
     for c in ("eps_t", "eps_g"):
         out[f"{c}_semantic"], out[f"{c}_positional"] = sem[c], pos[c]
     out["delta_eps_t"] = sem["eps_t"] - pos["eps_t"]
-    out["global_init"] = np.where(use_sem, "semantic", "positional")
+    out["global_init"] = np.where(semantic_global(sem["eps_t"], pos["eps_t"]), "semantic",
+                                  "positional")
     for c in cols:
-        out[c] = sem[c].where(use_sem, pos[c])
+        out[c] = global_minimiser(sem[c], pos[c], sem["eps_t"], pos["eps_t"])
     return out.reset_index()
 
 
@@ -97,25 +102,6 @@ def over_seeds(df: pd.DataFrame, by: Sequence[str], cols: Sequence[str]) -> pd.D
                      g[list(cols)].std(ddof=1).fillna(0.0).add_suffix("_std"),
                      g.size().rename("seeds")], axis=1)
     return out.reset_index()
-
-
-def downcrossing(x: Sequence[float], y: Sequence[float]) -> float:
-    """Where y goes from >= 0 to < 0 for the last time, by linear interpolation; NaN if never.
-
-    Used for alpha_c (delta_eps_t: positional global below, semantic above) and alpha_l
-    (eps_g - eps_g_lin: linear better below, attention better above).
-    """
-    xa, ya = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    ok = np.isfinite(xa) & np.isfinite(ya)
-    xa, ya = xa[ok], ya[ok]
-    order = np.argsort(xa)
-    xa, ya = xa[order], ya[order]
-    above = np.flatnonzero(ya >= 0)
-    if above.size == 0 or above[-1] == len(ya) - 1:
-        return float("nan")
-    i = above[-1]
-    x0, x1, y0, y1 = xa[i], xa[i + 1], ya[i], ya[i + 1]
-    return float(x0 + (x1 - x0) * y0 / (y0 - y1))
 
 
 def select(df: pd.DataFrame, what: str, **values: float | None) -> pd.DataFrame:
@@ -133,3 +119,18 @@ def select(df: pd.DataFrame, what: str, **values: float | None) -> pd.DataFrame:
                              f"{', '.join(f'{v:g}' for v in present)})")
         df = df[hit]
     return df
+
+
+def single(df: pd.DataFrame, col: str, what: str) -> float:
+    """The one value of `col` in the runs; InputError if they hold several."""
+    values = np.unique(df[col].to_numpy(float))
+    if len(values) != 1:
+        raise InputError(f"{what}: the runs hold several {col} "
+                         f"({', '.join(f'{v:g}' for v in values)}); expected one")
+    return float(values[0])
+
+
+def fig2_omega(df: pd.DataFrame) -> float:
+    """Fig. 2 is at omega = 0.3 where the runs have it, else at their single omega."""
+    return 0.3 if np.isclose(df["omega"].to_numpy(float), 0.3).any() else single(
+        df, "omega", "fig2")

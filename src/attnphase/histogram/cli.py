@@ -263,7 +263,7 @@ def _print_files(files: list[Path]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m attnphase.histogram.cli train|stability|transition|reproduce-fig1 ...`."""
-    from ..cli import Parser
+    from ..options import Parser
 
     p = Parser(prog="attnphase-histogram", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .grid import MAX_RUNS
 from .store import DEFAULT_DB
 
 
@@ -19,6 +20,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     where.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
     s.add_argument("--retry-failed", action="store_true", help="run stored failures again")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.add_argument("--max-runs", dest="max_runs", type=int, default=MAX_RUNS,
+                   help=f"refuse grids of more runs (default {MAX_RUNS})")
+    s.add_argument("--max-memory", dest="max_memory", type=float, default=None,
+                   metavar="GIB", help="refuse runs needing more memory (default: the memory "
+                   "available now; training needs about 3x its data)")
     s.set_defaults(func=cmd_sweep)
 
     r = subparsers.add_parser("results", help="read the results database")
@@ -37,7 +43,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from .runner import run_sweep
 
     summary = run_sweep(args.config, db=args.db, workers=args.workers, scheduler=args.scheduler,
-                        progress=not args.quiet, retry_failed=args.retry_failed)
+                        progress=not args.quiet, retry_failed=args.retry_failed,
+                        max_runs=args.max_runs, max_memory=args.max_memory)
     print(summary)
     if summary.lost:
         print(f"attnphase: {summary.lost} runs did not finish; run the same command again "

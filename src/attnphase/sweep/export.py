@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import InputError
-from ..io import atomic_path
+from ..io import atomic_path, check_output, write_csv_atomic
 from .store import Store
 
 if TYPE_CHECKING:
@@ -39,15 +39,19 @@ def export(db: str | Path, csv: str | Path | None = None, parquet: str | Path | 
     """Write the results to a CSV or a Parquet file (atomically); return the path and row count."""
     if (csv is None) == (parquet is None):
         raise InputError("results export: give one of --csv FILE or --parquet FILE")
+    check_output(csv if csv is not None else parquet, "--csv" if csv is not None else "--parquet")
     df = results_frame(db, name)
+    if name is not None and not len(df):
+        with Store(db, create=False) as store:
+            names = store.names()
+        raise InputError(f"--name {name}: no runs of that sweep in {db} (sweeps there: "
+                         f"{', '.join(names) or 'none'})")
     if csv is not None:
-        with atomic_path(csv) as tmp:
-            df.to_csv(tmp, index=False)
-        return Path(csv), len(df)
+        return write_csv_atomic(csv, df, "--csv"), len(df)
     try:
         import pyarrow  # noqa: F401
     except ImportError:
         raise InputError("--parquet: needs pyarrow (pip install 'attnphase[parquet]')") from None
-    with atomic_path(parquet) as tmp:
+    with atomic_path(parquet, flag="--parquet") as tmp:
         df.to_parquet(tmp, index=False)
     return Path(parquet), len(df)

@@ -60,7 +60,8 @@ def _batch_order(cfg: Config) -> tuple:
 
 def _cost(unit: list[Config]) -> float:
     """Relative cost estimate: training passes over the data plus one test pass."""
-    passes = sum(c.n_samples * c.rank * (LBFGS_PASSES if c.solver == "lbfgs" else c.solver_steps)
+    passes = sum(c.n_samples * c.rank
+                 * (LBFGS_PASSES if c.solver in ("flow", "lbfgs") else c.solver_steps)
                  for c in unit)
     ref = unit[0]
     return ref.d * ref.L * (passes + ref.test_samples * len(unit))

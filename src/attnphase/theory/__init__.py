@@ -3,12 +3,15 @@
 - `solve`, `curve`: fixed points of the saddle-point equations on the semantic, positional
   or trivial branch, with public outputs in the normalisation of docs/model.md §4.
 - `linear_theory`: the linear positional baseline, `B*` and `eps_g_lin`.
-- `boundary`: alpha_c(omega), alpha_l(omega) and the ends of the branches.
+- `boundary`: alpha_c(omega), alpha_l(omega) and the ends of the branches;
+  `boundary_error` adds error bars from a convergence study in the quadrature.
+- `fixed_points`: every fixed point a scan of starting points reaches, by eps_t.
 """
 
-from .boundary import Boundary, boundary
+from .boundary import Boundary, boundary, boundary_error
+from .enumerate import fixed_points
 from .fixed_point import BRANCHES, TheoryPoint, curve, solve
 from .linear import LinearTheory, linear_theory
 
-__all__ = ["BRANCHES", "Boundary", "LinearTheory", "TheoryPoint", "boundary", "curve",
-           "linear_theory", "solve"]
+__all__ = ["BRANCHES", "Boundary", "LinearTheory", "TheoryPoint", "boundary",
+           "boundary_error", "curve", "fixed_points", "linear_theory", "solve"]

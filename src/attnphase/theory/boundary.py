@@ -1,9 +1,10 @@
 """Phase boundaries: alpha_c(omega), alpha_l(omega) and the spinodal ends of the branches.
 
-Per omega: both branches by continuation on a grid of alpha (see `curve`); sign changes of
-`eps_t(semantic) - eps_t(positional)` and of `eps_g(global minimiser) - eps_g_lin` bracket the
-roots, which regula falsi (Illinois) then locates, solving the fixed point at each trial
-alpha warm-started from the nearer grid point.
+Per omega: both branches by continuation on a grid of alpha (see `curve`); the down-crossings
+of `eps_t(semantic) - eps_t(positional)` and of `eps_g(global minimiser) - eps_g_lin` on that
+grid (the rules of `attnphase.transitions`, shared with the simulations) bracket the roots,
+which regula falsi (Illinois) then locates, solving the fixed point at each trial alpha
+warm-started from the nearer grid point.
 A spinodal is where a branch's fixed point turns unstable (Jacobian eigenvalue crossing 1)
 or where its continuation fails; None where neither happens in the searched range.
 """
@@ -15,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .fixed_point import TheoryPoint, curve, on_branch, solve, stability
+from ..transitions import downcrossing_cells, semantic_global
+from .fixed_point import TheoryPoint, curve, solve, stability, usable, values
 from .linear import linear_theory
 
 
@@ -29,6 +31,8 @@ class Boundary:
     eps_g_lin: float
     semantic_end: float | None
     positional_end: float | None
+    alpha_c_err: float | None = None
+    alpha_l_err: float | None = None
 
     def row(self) -> dict[str, float | None]:
         return dict(self.__dict__)
@@ -61,10 +65,6 @@ def _root(f, a: float, b: float, fa: float, fb: float, xtol: float = 1e-3,
     return b - fb * (b - a) / (fb - fa)
 
 
-def _ok(pt: TheoryPoint) -> bool:
-    return pt.converged and on_branch(pt)
-
-
 class _Branches:
     """Both branches on an alpha grid at one omega, with warm-started solves in between."""
 
@@ -75,60 +75,58 @@ class _Branches:
         self.sem = curve(alphas, branch="semantic", **self.kw)
         self.pos = curve(alphas, branch="positional", multistart=multistart, **self.kw)
 
-    def at(self, alpha: float, branch: str, i: int) -> TheoryPoint:
-        """Solve at alpha in grid cell i, from the cell end nearer to alpha."""
+    def at(self, alpha: float, branch: str, i: int, j: int) -> TheoryPoint:
+        """Solve at alpha between grid points i < j, from the one nearer to alpha."""
         pts = self.sem if branch == "semantic" else self.pos
-        near = i if alpha - self.alphas[i] < self.alphas[i + 1] - alpha else i + 1
+        near = i if alpha - self.alphas[i] < self.alphas[j] - alpha else j
         return solve(alpha, branch=branch, init=pts[near], **self.kw)
 
 
-def _alpha_c(br: _Branches) -> tuple[float | None, int]:
-    """Largest-alpha crossing where the semantic branch becomes the lower eps_t (cell index)."""
-    a = br.alphas
-    for i in range(len(a) - 2, -1, -1):
-        cells = (br.sem[i], br.sem[i + 1], br.pos[i], br.pos[i + 1])
-        if not all(_ok(p) for p in cells):
-            continue
-        lo = br.sem[i].eps_t - br.pos[i].eps_t
-        hi = br.sem[i + 1].eps_t - br.pos[i + 1].eps_t
-        if lo > 0 >= hi:
-            def delta(x: float, i: int = i) -> float:
-                return br.at(x, "semantic", i).eps_t - br.at(x, "positional", i).eps_t
-            return _root(delta, a[i], a[i + 1], lo, hi), i
-    return None, -1
+def _alpha_c(br: _Branches) -> float | None:
+    """The last down-crossing of eps_t(semantic) - eps_t(positional) (attnphase.transitions)."""
+    a, delta = br.alphas, values(br.sem, "eps_t") - values(br.pos, "eps_t")
+    cells = downcrossing_cells(a, delta)
+    if not cells:
+        return None
+    i, j = cells[-1]
+
+    def f(x: float) -> float:
+        return br.at(x, "semantic", i, j).eps_t - br.at(x, "positional", i, j).eps_t
+    return _root(f, a[i], a[j], delta[i], delta[j])
 
 
 def _alpha_l(br: _Branches, alpha_c: float | None, lin: float) -> float | None:
-    """Smallest alpha where eps_g of the global minimiser drops below eps_g_lin."""
+    """The first down-crossing of eps_g(global minimiser) - eps_g_lin that can be located."""
     a = br.alphas
 
     def pick(i: int) -> TheoryPoint | None:
         s, p = br.sem[i], br.pos[i]
-        cands = [pt for pt in (s, p) if _ok(pt)]
-        return min(cands, key=lambda pt: pt.eps_t) if cands else None
+        if not (usable(s) or usable(p)):
+            return None
+        eps_t = [pt.eps_t if usable(pt) else np.nan for pt in (s, p)]
+        return s if semantic_global(*eps_t) else p
 
     glob = [pick(i) for i in range(len(a))]
-    for i in range(len(a) - 1):
-        g0, g1 = glob[i], glob[i + 1]
-        if g0 is None or g1 is None or not (g0.eps_g > lin >= g1.eps_g):
-            continue
+    gaps = [np.nan if g is None else g.eps_g - lin for g in glob]
+    for i, j in downcrossing_cells(a, gaps):
+        g0, g1 = glob[i], glob[j]
         if g0.branch == g1.branch:
-            def gap(x: float, i: int = i, b: str = g0.branch) -> float:
-                return br.at(x, b, i).eps_g - lin
-            return _root(gap, a[i], a[i + 1], g0.eps_g - lin, g1.eps_g - lin)
+            def gap(x: float, i: int = i, j: int = j, b: str = g0.branch) -> float:
+                return br.at(x, b, i, j).eps_g - lin
+            return _root(gap, a[i], a[j], gaps[i], gaps[j])
         # the global minimiser switches branch inside the cell, at alpha_c
-        ac = alpha_c if alpha_c is not None and a[i] <= alpha_c <= a[i + 1] else None
+        ac = alpha_c if alpha_c is not None and a[i] <= alpha_c <= a[j] else None
         if ac is None:
             continue
-        def on(b: str, i: int = i):
-            return lambda x: br.at(x, b, i).eps_g - lin
+        def on(b: str, i: int = i, j: int = j):
+            return lambda x: br.at(x, b, i, j).eps_g - lin
 
         below = on(g0.branch)(ac)
         if below <= 0:
-            return _root(on(g0.branch), a[i], ac, g0.eps_g - lin, below)
+            return _root(on(g0.branch), a[i], ac, gaps[i], below)
         above = on(g1.branch)(ac)
         if above > 0:
-            return _root(on(g1.branch), ac, a[i + 1], above, g1.eps_g - lin)
+            return _root(on(g1.branch), ac, a[j], above, gaps[j])
         return ac  # eps_g jumps across eps_g_lin at the transition
     return None
 
@@ -141,7 +139,7 @@ def _end(alphas: np.ndarray, pts: list[TheoryPoint]) -> float | None:
     """
     prev = None
     for a, p in zip(alphas, pts, strict=True):
-        stab = stability(p) if _ok(p) else np.inf
+        stab = stability(p) if usable(p) else np.inf
         if stab >= 1.0:
             if prev is None:
                 return None
@@ -176,10 +174,32 @@ def boundary(omegas: Sequence[float], sigma: float = 0.5, lam: float = 0.01,
     for omega in omegas:
         br = _Branches(alphas, float(omega), sigma, lam, A, multistart, **kwargs)
         lin = linear_theory(float(omega), sigma, A).eps_g_lin
-        ac, _ = _alpha_c(br)
+        ac = _alpha_c(br)
         al = _alpha_l(br, ac, lin)
         ends = _ends(br) if spinodals else (None, None)
         out.append(Boundary(float(omega), _round(ac), _round(al), lin, *map(_round, ends)))
+    return out
+
+
+def boundary_error(omegas: Sequence[float], quads: Sequence[int] = (8, 10),
+                   **kwargs) -> list[Boundary]:
+    """`boundary` at each rule size in `quads`; the values of the largest, with error bars.
+
+    The error bar of alpha_c (alpha_l) is the largest change from a smaller rule to the
+    largest one: a convergence study in the quadrature (the tolerances are far tighter), not
+    a spread over solver variants. None where a root is missing at some rule size.
+    """
+    quads = sorted(quads)
+    runs = [boundary(omegas, quad=n, **kwargs) for n in quads]
+    out = []
+    for k, best in enumerate(runs[-1]):
+        errs = {}
+        for name in ("alpha_c", "alpha_l"):
+            vals = [getattr(r[k], name) for r in runs]
+            errs[name] = (None if any(v is None for v in vals) else
+                          float(max(abs(v - vals[-1]) for v in vals[:-1])))
+        best.alpha_c_err, best.alpha_l_err = errs["alpha_c"], errs["alpha_l"]
+        out.append(best)
     return out
 
 

@@ -10,17 +10,15 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-DEFAULT_A = ((0.6, 0.4), (0.4, 0.6))
+from ..config import A_PRESETS, A_rows
+
+DEFAULT_A = tuple(tuple(row) for row in A_PRESETS["paper"])  # the paper's, from config
 
 
 def check_A(A) -> np.ndarray:
-    """Return `A` as a 2 x 2 float array; raise ValueError unless it is row-stochastic."""
-    A = np.asarray(DEFAULT_A if A is None else A, dtype=float)
-    if A.shape != (2, 2) or not np.all(np.isfinite(A)) or np.any(A < 0):
-        raise ValueError(f"A={A.tolist()}: expected a 2 x 2 matrix with entries >= 0")
-    if not np.allclose(A.sum(axis=1), 1.0, atol=1e-9):
-        raise ValueError(f"A={A.tolist()}: rows must sum to 1 (row-stochastic)")
-    return A
+    """Return `A` (None: the default) as a 2 x 2 float array; config's validation (an
+    InputError, a ValueError, unless it is row-stochastic)."""
+    return np.asarray(A_rows(DEFAULT_A if A is None else A, 2), dtype=float)
 
 
 def logits(h: np.ndarray) -> np.ndarray:

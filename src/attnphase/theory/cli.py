@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import math
 import sys
 
-import numpy as np
-
-from ..config import A_rows, parse_A
+from ..config import A_rows, check_param, parse_A
 from ..errors import InputError
-from ..grids import parse_values
-from ..io import atomic_path
-from .boundary import boundary
-from .fixed_point import BRANCHES, curve
+from ..io import check_output, finite_json, write_csv_atomic
+from ..options import add_options
+from ..sweep.grid import parse_values
+from ..tables import text_table
+from ..transitions import downcrossing, global_minimiser
+from .boundary import boundary, boundary_error
+from .fixed_point import BRANCHES, curve, values
 from .linear import linear_theory
-from .plot import crossing, plot_curves, values
 
 A_HELP = "2 x 2 positional matrix: 'paper', 'appendix' or a,b,c,d (row-major)"
 
@@ -36,8 +34,7 @@ def register(subparsers) -> None:
 
     b = sub.add_parser("boundary", help="alpha_c, alpha_l and branch ends per omega")
     b.add_argument("--omegas", required=True, help="'a,b,c' or 'start:stop:count'")
-    b.add_argument("--sigma", type=float, default=0.5, help="std of the semantic parts")
-    b.add_argument("--lam", type=float, default=0.01, help="ridge penalty lambda")
+    add_options(b, ["sigma", "lam"], defaults=True)
     b.add_argument("--A", default=None, help=A_HELP)
     b.add_argument("--alphas-range", default="0.01:2", help="searched alpha range 'a:b'")
     b.add_argument("--n-alpha", type=int, default=10, help="continuation grid points")
@@ -46,6 +43,8 @@ def register(subparsers) -> None:
     b.add_argument("--no-multistart", dest="multistart", action="store_false",
                    help="continuation only on the positional branch (faster; omega >~ 0.1)")
     b.add_argument("--quad", type=int, default=8, help="Gauss-Hermite nodes per variable")
+    b.add_argument("--error", action="store_true",
+                   help="error bars: also solve with quad + 2 (reported) and compare")
     _output_args(b)
     b.set_defaults(func=run_boundary)
 
@@ -53,13 +52,13 @@ def register(subparsers) -> None:
     _model_args(f)
     f.add_argument("--alphas", default="0.05:2:40", help="'a,b,c' or 'start:stop:count'")
     f.add_argument("--out", required=True, help="PNG file to write")
+    f.add_argument("--error", action="store_true",
+                   help="error bands on alpha_c, alpha_l: also solve with quad + 2")
     f.set_defaults(func=run_plot)
 
 
 def _model_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--omega", type=float, default=0.3, help="positional weight, in [0, 1]")
-    p.add_argument("--sigma", type=float, default=0.5, help="std of the semantic parts")
-    p.add_argument("--lam", type=float, default=0.01, help="ridge penalty lambda")
+    add_options(p, ["omega", "sigma", "lam"], defaults=True)
     p.add_argument("--A", default=None, help=A_HELP)
     p.add_argument("--quad", type=int, default=8, help="Gauss-Hermite nodes per variable")
 
@@ -74,12 +73,11 @@ def _check(args: argparse.Namespace, omegas: list[float] | None = None) -> list[
     """Validate the model options; return A as a 2 x 2 list (None: the default)."""
     flag = "--omega" if omegas is None else "--omegas"
     for om in omegas if omegas is not None else [args.omega]:
-        if not (math.isfinite(om) and 0.0 <= om <= 1.0):
-            raise InputError(f"{flag}: omega = {om} is not a number in [0, 1]")
-    if not (math.isfinite(args.sigma) and args.sigma > 0):
-        raise InputError(f"--sigma {args.sigma}: expected a finite number > 0")
-    if not (math.isfinite(args.lam) and args.lam >= 0):
-        raise InputError(f"--lam {args.lam}: expected a finite number >= 0")
+        check_param("omega", om, flag)
+    check_param("sigma", args.sigma, "--sigma")
+    check_param("lam", args.lam, "--lam")
+    if getattr(args, "csv", None):
+        check_output(args.csv, "--csv")
     if not 2 <= args.quad <= 30:
         raise InputError(f"--quad {args.quad}: expected an integer in 2..30")
     if args.A is None:
@@ -97,20 +95,12 @@ def _alphas(spec: str) -> list[float]:
 
 def _emit(rows: list[dict], args: argparse.Namespace) -> None:
     if args.json:
-        print(json.dumps(rows, indent=1))
+        print(finite_json(rows, indent=1))
     elif args.csv:
-        with atomic_path(args.csv, suffix=".csv") as tmp, open(tmp, "w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            w.writeheader()
-            w.writerows(rows)
+        write_csv_atomic(args.csv, rows, "--csv")
         print(f"wrote {args.csv} ({len(rows)} rows)")
     else:
-        keys = list(rows[0])
-        cells = [[_fmt(r[k]) for k in keys] for r in rows]
-        widths = [max(len(k), *(len(c[i]) for c in cells)) for i, k in enumerate(keys)]
-        print("  ".join(k.rjust(w) for k, w in zip(keys, widths, strict=True)))
-        for c in cells:
-            print("  ".join(v.rjust(w) for v, w in zip(c, widths, strict=True)))
+        print(text_table(rows, list(rows[0]), _fmt))
 
 
 def _fmt(v) -> str:
@@ -151,28 +141,43 @@ def run_boundary(args: argparse.Namespace) -> int:
         raise InputError(f"--alphas-range {args.alphas_range!r}: expected 0 < a < b, finite")
     if args.n_alpha < 3:
         raise InputError(f"--n-alpha {args.n_alpha}: expected an integer >= 3")
-    res = boundary(omegas, args.sigma, args.lam, A, (lo, hi), n_alpha=args.n_alpha,
-                   spinodals=args.spinodals, multistart=args.multistart, quad=args.quad)
+    kw = dict(sigma=args.sigma, lam=args.lam, A=A, alpha_range=(lo, hi), n_alpha=args.n_alpha,
+              spinodals=args.spinodals, multistart=args.multistart)
+    res = (boundary_error(omegas, (args.quad, args.quad + 2), **kw) if args.error
+           else boundary(omegas, quad=args.quad, **kw))
     _emit([b.row() for b in res], args)
     return 0
 
 
 def run_plot(args: argparse.Namespace) -> int:
     """Handler of `theory plot`."""
+    from .plot import plot_curves  # matplotlib: only for this command
+
     A = _check(args)
     alphas = sorted(_alphas(args.alphas))
     if len(alphas) < 2:
         raise InputError(f"--alphas {args.alphas!r}: the plot needs at least 2 values")
     if not str(args.out).lower().endswith(".png"):
         raise InputError(f"--out {args.out!r}: expected a file name ending in .png")
-    sem = curve(alphas, args.omega, args.sigma, args.lam, "semantic", A, quad=args.quad)
-    pos = curve(alphas, args.omega, args.sigma, args.lam, "positional", A, quad=args.quad)
     lin = linear_theory(args.omega, args.sigma, A).eps_g_lin
-    a = np.array(alphas)
-    delta = values(sem, "eps_t") - values(pos, "eps_t")
-    alpha_c = crossing(a, delta)
-    glob = np.where(delta <= 0, values(sem, "eps_g"), values(pos, "eps_g"))
-    alpha_l = crossing(a, glob - lin, first=True)
-    plot_curves(sem, pos, lin, args.out, alpha_c, alpha_l)
+
+    def lines(quad: int):
+        sem = curve(alphas, args.omega, args.sigma, args.lam, "semantic", A, quad=quad)
+        pos = curve(alphas, args.omega, args.sigma, args.lam, "positional", A, quad=quad)
+        eps_t = values(sem, "eps_t"), values(pos, "eps_t")
+        alpha_c = downcrossing(alphas, eps_t[0] - eps_t[1])
+        glob = global_minimiser(values(sem, "eps_g"), values(pos, "eps_g"), *eps_t)
+        alpha_l = downcrossing(alphas, glob - lin, last=False)
+        return sem, pos, *(None if math.isnan(v) else v for v in (alpha_c, alpha_l))
+
+    errs: list[float | None] = [None, None]
+    if args.error:  # the reported curves use the larger rule; the smaller gives the bars
+        coarse = lines(args.quad)[2:]
+        sem, pos, alpha_c, alpha_l = lines(args.quad + 2)
+        errs = [None if x is None or y is None else abs(x - y)
+                for x, y in zip(coarse, (alpha_c, alpha_l), strict=True)]
+    else:
+        sem, pos, alpha_c, alpha_l = lines(args.quad)
+    plot_curves(sem, pos, lin, args.out, alpha_c, alpha_l, *errs)
     print(f"wrote {args.out}")
     return 0

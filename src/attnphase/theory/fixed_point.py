@@ -19,7 +19,8 @@ import numpy as np
 
 from .channel import DEFAULT_A, check_A, loss, teacher_diag
 from .prox import ProxResult, prox_global, refine
-from .quadrature import Rule, gauss_hermite
+from .quadrature import LineRule, line_rule
+from .split import Nodes, split_nodes
 
 BRANCHES = ("semantic", "positional", "trivial")
 DEFAULT_QUAD = 8
@@ -45,6 +46,7 @@ class TheoryPoint:
     residual: float
     th: dict[str, float] = field(default_factory=dict)
     quad: int = DEFAULT_QUAD
+    split: bool = True
     A: tuple[tuple[float, float], tuple[float, float]] = DEFAULT_A
     _prox: tuple | None = field(default=None, repr=False, compare=False)
 
@@ -72,22 +74,32 @@ class _Problem:
 
 
 class _Channel:
-    """Expectations over the quadrature rule, with the prox minima carried between calls."""
+    """Expectations over the quadrature rule, with the prox minima carried between calls.
 
-    def __init__(self, pb: _Problem, rule: Rule, n_grid: int):
-        self.pb, self.rule, self.n_grid = pb, rule, n_grid
-        self.xi, self.eta = rule.nodes[:, :2], rule.nodes[:, 2:]
+    The minimisers are tracked at the rule's probes (`LineRule`); with `split` the nodes of
+    each state are rebuilt around the prox's basin switches (`split.split_nodes`).
+    """
+
+    def __init__(self, pb: _Problem, rule: LineRule, n_grid: int, split: bool = True):
+        self.pb, self.rule, self.n_grid, self.split = pb, rule, n_grid, split
+        self.probes = rule.probes
         self.prox: ProxResult | None = None
+        self.nodes: Nodes | None = None
         self._V = None
 
-    def inputs(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-        """Student means w (N, 2), teacher diagonal T (N, 2) and residual teacher std."""
+    def inputs(self, x: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Student means w (N, 2) and teacher diagonal T (N, 2) at 4-D points (xi, eta)."""
         q, m, th, _ = x
         pb = self.pb
-        resid = np.sqrt(max(pb.rho - th * th / q, 0.0))
-        w = np.sqrt(q) * self.xi + np.array([m, -m])
-        hstar = (th / np.sqrt(q)) * self.xi + resid * self.eta
-        return w, teacher_diag(hstar, pb.omega, pb.A), resid
+        xi, eta = points[:, :2], points[:, 2:]
+        w = np.sqrt(q) * xi + np.array([m, -m])
+        hstar = (th / np.sqrt(q)) * xi + self.resid(x) * eta
+        return w, teacher_diag(hstar, pb.omega, pb.A)
+
+    def resid(self, x: np.ndarray) -> float:
+        """Std of the teacher preactivation not explained by the student's."""
+        q, _, th, _ = x
+        return float(np.sqrt(max(self.pb.rho - th * th / q, 0.0)))
 
     def run_prox(self, w, T, V: float, global_search: bool) -> ProxResult:
         sigma = self.pb.sigma
@@ -104,22 +116,29 @@ class _Channel:
     def _scaled(self, V: float) -> np.ndarray:
         return self.prox.offsets * np.sqrt(V / self._V)
 
-    def conjugates(self, x: np.ndarray, global_search: bool) -> tuple[np.ndarray, ProxResult]:
-        """(qh, mh, thh, Vh) at state x."""
+    def conjugates(self, x: np.ndarray, global_search: bool) -> np.ndarray:
+        """(qh, mh, thh, Vh) at state x; the nodes used are kept in `self.nodes`."""
         q, m, th, V = x
-        pb, wt = self.pb, self.rule.weights
-        w, T, resid = self.inputs(x)
+        pb = self.pb
+        w, T = self.inputs(x, self.probes)
         res = self.run_prox(w, T, V, global_search)
-        f = (res.h - w) / V
+        if self.split:
+            nd = split_nodes(self.rule, res, lambda p: self.inputs(x, p), V, pb.sigma)
+        else:
+            nd = Nodes(self.probes, self.rule.weights, w, T, res.h, res.value)
+        self.nodes = nd
+        wt, xi, eta = nd.weights, nd.points[:, :2], nd.points[:, 2:]
+        f = (nd.h - nd.w) / V
         mh = pb.alpha * wt @ (f[:, 0] - f[:, 1])
         qh = pb.alpha * wt @ np.sum(f * f, axis=1)
         thh = 0.0
+        resid = self.resid(x)
         if pb.branch == "semantic" and resid > 0:
-            thh = pb.alpha / resid * (wt @ np.sum(f * self.eta, axis=1))
-        Vh = -pb.alpha / np.sqrt(q) * (wt @ np.sum(f * self.xi, axis=1)) + th * thh / q
+            thh = pb.alpha / resid * (wt @ np.sum(f * eta, axis=1))
+        Vh = -pb.alpha / np.sqrt(q) * (wt @ np.sum(f * xi, axis=1)) + th * thh / q
         if pb.branch == "trivial":
             mh = 0.0
-        return np.array([qh, mh, thh, Vh]), res
+        return np.array([qh, mh, thh, Vh])
 
 
 def _order_params(hats: np.ndarray, pb: _Problem) -> np.ndarray:
@@ -145,21 +164,22 @@ def _initial(pb: _Problem) -> np.ndarray:
         return np.array([rho, 0.0, 0.9 * rho, 1.0])
     if pb.branch == "positional":
         return np.array([0.1 * rho, 0.5, 0.0, 1.0])
-    return np.array([0.1 * rho, 0.0, 0.0, 1.0])
+    # m = theta = 0: V is of order sigma^2 / lam there; from small q (or V = 1) the first
+    # step has lam + sigma^2 Vh < 0 for alpha >~ 1.7, where the map is undefined
+    return np.array([0.5 * rho, 0.0, 0.0, 0.5 * pb.sigma**2 / max(pb.lam, 1e-3)])
 
 
 def _outputs(x: np.ndarray, hats: np.ndarray, ch: _Channel) -> tuple[float, float, float]:
     """(eps_g, eps_t, Phi) at state x with conjugates hats (prox already run at x)."""
     q, m, th, V = x
     qh, mh, thh, Vh = hats
-    pb, wt = ch.pb, ch.rule.weights
-    w, T, _ = ch.inputs(x)
-    eps_g = 0.5 * float(wt @ loss(w, T, pb.sigma))
+    pb, nd = ch.pb, ch.nodes
+    eps_g = 0.5 * float(nd.weights @ loss(nd.w, nd.T, pb.sigma))
     s2 = pb.sigma**2
     D = pb.lam + s2 * Vh
     phi = ((Vh * q - qh * V) / 2 - m * mh - th * thh
            + (s2 * qh + mh**2 + s2 * pb.rho * thh**2) / (2 * D)
-           - pb.alpha / 2 * float(wt @ ch.prox.value))
+           - pb.alpha / 2 * float(nd.weights @ nd.value))
     return eps_g, -phi, phi
 
 
@@ -167,7 +187,8 @@ def solve(alpha: float, omega: float = 0.3, sigma: float = 0.5, lam: float = 0.0
           A: Sequence[Sequence[float]] | None = None, branch: str = "semantic",
           init: TheoryPoint | Sequence[float] | None = None, damping: float | None = None,
           tol: float = 1e-6, max_iter: int = 300, quad: int = DEFAULT_QUAD,
-          anderson: int = 4, research_every: int = 10, n_grid: int = 15) -> TheoryPoint:
+          anderson: int = 4, research_every: int = 10, n_grid: int = 15,
+          split: bool = True) -> TheoryPoint:
     """Solve the fixed-point equations at one alpha on one branch.
 
     `init` is a previous TheoryPoint (continuation) or theory values (q_th, m_th, theta_th, V).
@@ -175,8 +196,9 @@ def solve(alpha: float, omega: float = 0.3, sigma: float = 0.5, lam: float = 0.0
     branch, where m otherwise flips sign from step to step, 0.5 elsewhere); `anderson` the
     Anderson memory (0: plain damped iteration; from a cold start on the theta = 0 branches
     it begins after 20 plain steps); `quad` the Gauss-Hermite nodes per variable; `n_grid`
-    the points per side of the prox search grid. Convergence means: relative change below `tol`
-    at a step that used the global prox search.
+    the points per side of the prox search grid; `split` cuts the quadrature lines at the
+    prox's basin switches (`split.py`; False: the plain product rule). Convergence means:
+    relative change below `tol` at a step that used the global prox search.
     """
     if branch not in BRANCHES:
         raise ValueError(f"branch={branch!r}: expected one of {', '.join(BRANCHES)}")
@@ -188,8 +210,9 @@ def solve(alpha: float, omega: float = 0.3, sigma: float = 0.5, lam: float = 0.0
     if damping is None:
         damping = 0.8 if branch == "positional" else 0.5
     pb = _Problem(float(alpha), float(omega), float(sigma), float(lam), check_A(A), branch)
-    ch = _Channel(pb, gauss_hermite(quad), n_grid)
-    if isinstance(init, TheoryPoint) and init.quad == quad and init._prox is not None:
+    ch = _Channel(pb, line_rule(quad, even_in_eta=branch != "semantic"), n_grid, split)
+    if (isinstance(init, TheoryPoint) and init.quad == quad and init._prox is not None
+            and init._prox[0].h.shape[0] == ch.probes.shape[0]):
         ch.prox, ch._V = init._prox
     x = _start(init, pb)
     # from cold, plain damped steps first on the theta = 0 branches: Anderson's early
@@ -203,7 +226,7 @@ def solve(alpha: float, omega: float = 0.3, sigma: float = 0.5, lam: float = 0.0
         it += 1
         full = since_search >= research_every
         since_search = 0 if full else since_search + 1
-        hats, _ = ch.conjugates(x, global_search=full)
+        hats = ch.conjugates(x, global_search=full)
         fx = _constrain(_order_params(hats, pb), pb)
         if not np.all(np.isfinite(fx)):
             break
@@ -216,10 +239,11 @@ def solve(alpha: float, omega: float = 0.3, sigma: float = 0.5, lam: float = 0.0
             continue
         x = _mix(x, fx, xs, gs, damping, anderson if it > warmup else 0, pb)
     if not converged:  # outputs at the final state, from a global prox there
-        hats, _ = ch.conjugates(x, global_search=True)
+        hats = ch.conjugates(x, global_search=True)
     eps_g, eps_t, phi = _outputs(x, hats, ch)
     pt = _point(pb, x, hats, eps_g, eps_t, phi, converged, it, residual)
-    pt.quad, pt.A, pt._prox = quad, tuple(map(tuple, pb.A.tolist())), (ch.prox, ch._V)
+    pt.quad, pt.split, pt._prox = quad, split, (ch.prox, ch._V)
+    pt.A = tuple(map(tuple, pb.A.tolist()))
     return pt
 
 
@@ -231,14 +255,14 @@ def stability(pt: TheoryPoint, n_grid: int = 15) -> float:
     point; the crossing of 1 along alpha is a spinodal.
     """
     pb = _Problem(pt.alpha, pt.omega, pt.sigma, pt.lam, check_A(pt.A), "semantic")
-    ch = _Channel(pb, gauss_hermite(pt.quad), n_grid)
+    ch = _Channel(pb, line_rule(pt.quad), n_grid, pt.split)
     x0 = np.array([pt.th["q_th"], pt.th["m_th"], pt.th["theta_th"], pt.th["V"]])
     base = pt._prox
 
     def F(x: np.ndarray) -> np.ndarray:
         if base is not None:
             ch.prox, ch._V = base
-        return _order_params(ch.conjugates(x, global_search=base is None)[0], pb)
+        return _order_params(ch.conjugates(x, global_search=base is None), pb)
 
     f0 = F(x0)
     steps = 1e-5 * np.maximum(np.abs(x0), 0.01 * np.array([pb.rho, 1.0, pb.rho, 1.0]))
@@ -331,7 +355,7 @@ def curve(alphas: Sequence[float], omega: float = 0.3, sigma: float = 0.5, lam: 
 
 def _rank(pt: TheoryPoint) -> tuple[bool, float]:
     """Sort key: usable points first, then the lower eps_t."""
-    return (not (pt.converged and on_branch(pt)), pt.eps_t)
+    return (not usable(pt), pt.eps_t)
 
 
 def _follow(alphas: list[float], omega, sigma, lam, branch, A, kwargs,
@@ -348,7 +372,7 @@ def _follow(alphas: list[float], omega, sigma, lam, branch, A, kwargs,
             if _rank(cold) < _rank(pt):
                 pt, good = cold, []
         points.append(pt)
-        good = good[-1:] + [pt] if pt.converged and on_branch(pt) else []
+        good = good[-1:] + [pt] if usable(pt) else []
     return points
 
 
@@ -373,3 +397,13 @@ def on_branch(pt: TheoryPoint, floor: float = 1e-4) -> bool:
     if pt.branch == "positional":
         return pt.m > floor
     return True
+
+
+def usable(pt: TheoryPoint) -> bool:
+    """Converged and on its branch: the only points the boundaries, plots and figures use."""
+    return pt.converged and on_branch(pt)
+
+
+def values(points: Sequence[TheoryPoint], name: str) -> np.ndarray:
+    """The field `name` of each point; NaN where a point is not `usable`."""
+    return np.array([getattr(p, name) if usable(p) else np.nan for p in points], dtype=float)

@@ -1,4 +1,7 @@
-"""Figure of the theory curves against alpha at one omega, in the paper's colours."""
+"""Figure of the theory curves against alpha at one omega, in the paper's colours.
+
+matplotlib is imported only when a figure is drawn, so the theory and its CLI load without it.
+"""
 
 from __future__ import annotations
 
@@ -7,35 +10,29 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..figures import style
+from .. import palette
 from ..io import atomic_path
-from .fixed_point import TheoryPoint, on_branch
+from .fixed_point import TheoryPoint, values
 
-COLOURS = {"semantic": style.SEMANTIC, "positional": style.POSITIONAL, "linear": style.LINEAR,
-           "alpha_l": style.ALPHA_L, "alpha_c": style.ALPHA_C, "delta": style.ATTENTION}
-
-
-def values(points: Sequence[TheoryPoint], name: str) -> np.ndarray:
-    return np.array([getattr(p, name) if p.converged and on_branch(p) else np.nan
-                     for p in points])
+COLOURS = {"semantic": palette.SEMANTIC, "positional": palette.POSITIONAL,
+           "linear": palette.LINEAR, "alpha_l": palette.ALPHA_L, "alpha_c": palette.ALPHA_C,
+           "delta": palette.ATTENTION}
 
 
-def crossing(alphas: np.ndarray, y: np.ndarray, first: bool = False) -> float | None:
-    """Largest (or `first`: smallest) alpha where y changes sign from + to -, or None.
-
-    Linear interpolation between grid points: for drawing; `boundary` root-brackets.
-    """
-    cells = range(len(alphas) - 1) if first else range(len(alphas) - 2, -1, -1)
-    for i in cells:
-        if y[i] > 0 >= y[i + 1]:
-            return float(alphas[i] + y[i] * (alphas[i + 1] - alphas[i]) / (y[i] - y[i + 1]))
-    return None
+def _pm(x: float | None, err: float | None) -> str:
+    if x is None:
+        return "none"
+    return f"{x:.3f}" if err is None else f"{x:.3f} $\\pm$ {err:.3f}"
 
 
 def plot_curves(sem: Sequence[TheoryPoint], pos: Sequence[TheoryPoint], eps_g_lin: float,
                 out: str | os.PathLike, alpha_c: float | None = None,
-                alpha_l: float | None = None) -> None:
-    """Write a PNG with eps_g, eps_t, delta_eps_t, theta and m/sigma^2 against alpha."""
+                alpha_l: float | None = None, alpha_c_err: float | None = None,
+                alpha_l_err: float | None = None) -> None:
+    """Write a PNG with eps_g, eps_t, delta_eps_t, theta and m/sigma^2 against alpha.
+
+    `alpha_c_err`, `alpha_l_err` (convergence error bars) are drawn as bands around the lines.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -64,9 +61,15 @@ def plot_curves(sem: Sequence[TheoryPoint], pos: Sequence[TheoryPoint], eps_g_li
             if alpha_l is not None:
                 a.axvline(alpha_l, color=COLOURS["alpha_l"], ls="--",
                           label=rf"$\alpha_l = {alpha_l:.3f}$")
+                if alpha_l_err:
+                    a.axvspan(alpha_l - alpha_l_err, alpha_l + alpha_l_err,
+                              color=COLOURS["alpha_l"], alpha=0.2, lw=0)
         if alpha_c is not None:
             a.axvline(alpha_c, color=COLOURS["alpha_c"], ls="--",
                       label=rf"$\alpha_c = {alpha_c:.3f}$")
+            if alpha_c_err:
+                a.axvspan(alpha_c - alpha_c_err, alpha_c + alpha_c_err,
+                          color=COLOURS["alpha_c"], alpha=0.2, lw=0)
         a.set_xlabel(r"$\alpha = n / d$")
         a.set_ylabel(label)
         a.legend(fontsize=8)
@@ -74,8 +77,8 @@ def plot_curves(sem: Sequence[TheoryPoint], pos: Sequence[TheoryPoint], eps_g_li
     ax[5].axis("off")
     ax[5].text(0.02, 0.95, "\n".join([
         rf"$\omega = {p.omega:g}$,  $\sigma = {p.sigma:g}$,  $\lambda = {p.lam:g}$",
-        rf"$\alpha_c$ = {'none' if alpha_c is None else f'{alpha_c:.3f}'}",
-        rf"$\alpha_l$ = {'none' if alpha_l is None else f'{alpha_l:.3f}'}",
+        rf"$\alpha_c$ = {_pm(alpha_c, alpha_c_err)}",
+        rf"$\alpha_l$ = {_pm(alpha_l, alpha_l_err)}",
         rf"$\varepsilon_g^{{lin}}$ = {eps_g_lin:.5f}",
         "not converged / off branch: not drawn"]), va="top", fontsize=10,
         transform=ax[5].transAxes)

@@ -1,4 +1,8 @@
-"""The `figure`, `cv-lambda` and `reproduce` sub-commands; `register` adds them to `attnphase`."""
+"""The paper-figure sub-commands `figure`, `cv-lambda` and `reproduce`; `register` adds them.
+
+Each handler reads its options and calls the library: `attnphase.reproduce` (runs, theory
+inputs), `attnphase.theoryjobs`, `attnphase.figures.draw` and `attnphase.cv`.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,9 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
-
-from ..errors import InputError
-from ..grids import parse_values
-from ..reproduce import TARGETS
+from .errors import InputError
+from .reproduce import TARGETS
+from .sweep.grid import parse_values
 
 DEFAULT_CV = "results/lambda_cv.json"
 CV_OPTIONS = {"d": int, "alpha": float, "n": int, "omega": float, "sigma": float, "seed": int,
@@ -19,8 +21,8 @@ CV_OPTIONS = {"d": int, "alpha": float, "n": int, "omega": float, "sigma": float
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `figure`, `cv-lambda` and `reproduce` to the `attnphase` parser."""
-    from ..cli import HELP, _add
-    from ..sweep import DEFAULT_DB
+    from .options import add_options
+    from .sweep import DEFAULT_DB
 
     f = subparsers.add_parser("figure", help="draw a figure (PNG and PDF) from stored results")
     f.add_argument("which", choices=TARGETS, help="the figure")
@@ -38,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     c = subparsers.add_parser("cv-lambda", help="k-fold cross-validation of lambda (attention, "
                                                 "both inits) and lambda_lin (linear)")
-    _add(c, CV_OPTIONS, HELP)
+    add_options(c, CV_OPTIONS)
     c.add_argument("--lams", default="log:1e-4:10:11",
                    help="lambda grid: 'a,b,c', 'start:stop:count' or 'log:start:stop:count' "
                         "(default log:1e-4:10:11)")
@@ -63,47 +65,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     r.set_defaults(func=cmd_reproduce)
 
 
-def grid_values(spec: str, name: str) -> list[float]:
-    """'a,b,c', 'start:stop:count' (even steps) or 'log:start:stop:count' (geometric steps)."""
-    text = str(spec).strip()
-    if not text.startswith("log:"):
-        return parse_values(text, name)
-    parts = text[4:].split(":")
-    if len(parts) != 3:
-        raise InputError(f"--{name} {spec!r}: expected 'log:start:stop:count'")
-    start, stop, count = parse_values(",".join(parts), name)
-    if start <= 0 or stop <= 0 or count < 1 or not float(count).is_integer():
-        raise InputError(f"--{name} {spec!r}: log grids need start, stop > 0 and count >= 1")
-    return np.geomspace(start, stop, int(count)).tolist()
-
-
 def cmd_figure(args: argparse.Namespace) -> int:
-    from ..reproduce import figure, solve_theory, theory_inputs
-
     if args.which == "lambda-cv":
-        from ..cv import CVResult
-        from . import cv
+        from .cv import CVResult
+        from .figures import cv
 
         files = cv.make(CVResult.load(args.cv), args.out).files
     else:
-        frame = _frame(args.db, args.which, args.name)
+        from .figures.draw import draw
+        from .reproduce import stored_runs, theory_inputs
+        from .theoryjobs import solve_parallel
+
+        frame = stored_runs(args.db, args.which, args.name)
         if args.theory_points < 2:
             raise InputError(f"--theory-points {args.theory_points}: must be >= 2")
         th = None
         if args.theory:
-            th = solve_theory(args.which, theory_inputs(args.which, frame, args.theory_points))
-        files = figure(args.which, frame, Path(args.out), th)
+            th = solve_parallel(args.which, theory_inputs(args.which, frame, args.theory_points))
+        files = draw(args.which, frame, Path(args.out), th)
     _print_files(files)
     return 0
 
 
 def cmd_cv(args: argparse.Namespace) -> int:
-    from ..cli import build_config
-    from ..cv import cross_validate
+    from .cv import cross_validate
+    from .options import build_config
 
     cfg = build_config(args, list(CV_OPTIONS))
-    result = cross_validate(cfg, grid_values(args.lams, "lams"),
-                            grid_values(args.lam_lins, "lam-lins"), args.folds)
+    result = cross_validate(cfg, parse_values(args.lams, "lams"),
+                            parse_values(args.lam_lins, "lam-lins"), args.folds)
     result.save(args.out)
     print(f"{result.folds}-fold CV, d={cfg.d} n={result.n} omega={cfg.omega} "
           f"sigma={cfg.sigma} seed={cfg.seed} ({result.wall_s:.1f} s)")
@@ -118,26 +108,12 @@ def cmd_cv(args: argparse.Namespace) -> int:
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from ..reproduce import reproduce
+    from .reproduce import reproduce
 
     files = reproduce(args.which, args.out, args.db, quick=args.quick, theory=args.theory,
                       workers=args.workers, progress=not args.quiet)
     _print_files(files)
     return 0
-
-
-def _frame(db: str, target: str, name: str | None):
-    """The runs of the figure's sweep in the store."""
-    from ..sweep import results_frame
-
-    for candidate in [name] if name else [target, f"{target}-quick"]:
-        frame = results_frame(db, candidate)
-        if len(frame):
-            return frame
-    names = sorted(set(results_frame(db)["name"]))
-    tried = name or f"{target} or {target}-quick"
-    raise InputError(f"--name {tried}: no runs in {db} (sweeps there: "
-                     f"{', '.join(names) or 'none'})")
 
 
 def _print_files(files: list[Path]) -> None:

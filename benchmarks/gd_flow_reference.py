@@ -1,0 +1,89 @@
+"""Gradient flow by brute force: plain gradient descent with a step well inside the
+stability limit (lr = c / lambda_max, lambda_max re-estimated by power iteration on exact
+Hessian-vector products every `--every` steps), run until the RMS gradient entry is below
+`--tol`. It is the slow reference against which bench_solver.py's table is checked on the
+hard regimes; it needs a GPU to be quick at d = 1000 (same data as the CPU: numpy seeds).
+
+    python benchmarks/gd_flow_reference.py --device cuda [--c 0.3] [--tol 1e-7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+import torch
+from bench_solver import REFERENCE, config
+
+from attnphase.data import generate
+from attnphase.metrics import overlaps
+from attnphase.objective import Risk
+from attnphase.student import initial_Q
+from attnphase.train import grad_norm
+
+HARD = [{}, {"omega": 0.7, "seed": 100}, {"sigma": 1.0, "init": "positional"},
+        {"sigma": 1.0, "lam": 0.001}, {"omega": 0.5, "alpha": 0.5}, {"init": "random"},
+        {"sigma": 0.7, "init": "random"}, {"sigma": 1.0}, {"omega": 0.9},
+        {"rank": 2, "init": "positional"}]
+
+
+def lambda_max(risk: Risk, Q: torch.Tensor, iters: int = 30) -> float:
+    """Largest Hessian eigenvalue at Q by power iteration."""
+    _, _, curv = risk.value_grad_curvature(Q)
+    v = torch.randn_like(Q)
+    lam = 1.0
+    for _ in range(iters):
+        w = risk.hvp(curv, v)
+        lam = float((w * v).sum() / (v * v).sum())
+        v = w / w.norm()
+    return abs(lam)
+
+
+def descend(risk: Risk, Q: torch.Tensor, c: float, tol: float, every: int, limit: int):
+    steps = 0
+    while steps < limit:
+        lr = c / lambda_max(risk, Q)
+        for _ in range(every):
+            R, g = risk.value_and_grad(Q)
+            Q = Q - lr * g
+        steps += every
+        gn = float(grad_norm(g))
+        if gn < tol:
+            break
+    return Q, float(R), gn, steps
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--d", type=int, default=1000)
+    p.add_argument("--device", default="cuda")
+    p.add_argument("--c", type=float, default=0.3)
+    p.add_argument("--tol", type=float, default=1e-7)
+    p.add_argument("--every", type=int, default=2000)
+    p.add_argument("--limit", type=int, default=400_000)
+    p.add_argument("--out", default=None, help="JSON lines file of the results")
+    args = p.parse_args()
+    print(f"reference {REFERENCE}, d = {args.d}, lr = {args.c} / lambda_max")
+    for change in HARD:
+        cfg = config(args.d, change)
+        ds = generate(cfg)
+        X = torch.from_numpy(ds.X)[None].to(args.device)
+        Y = torch.from_numpy(ds.Y)[None].to(args.device)
+        Q0 = torch.from_numpy(initial_Q(cfg.init, cfg.d, cfg.rank, ds.Q_star, ds.P, cfg.seed))
+        start = time.perf_counter()
+        Q, R, gn, steps = descend(Risk(X, Y, cfg.lam), Q0[None, None].to(args.device),
+                                  args.c, args.tol, args.every, args.limit)
+        o = overlaps(Q[0, 0].cpu().numpy(), ds.Q_star, ds.P)
+        row = {"regime": change, "eps_t": R / cfg.d, "grad_norm": gn, "steps": steps,
+               "theta": np.abs(o.theta).max().item(), "m": np.abs(o.m).max().item(),
+               "q": np.linalg.eigvalsh(o.q).tolist(), "wall_s": time.perf_counter() - start}
+        print(json.dumps(row), flush=True)
+        if args.out:
+            with open(args.out, "a") as f:
+                f.write(json.dumps(row) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""alpha_c at small omega: both branches on a fine alpha window, two rule sizes (issue 9, item 2).
+
+Per omega the semantic branch is continued downwards and the positional one upwards across
+a window around the transition (step 0.025), at two rule sizes (default 8 and 6); each point
+is appended to a CSV as it is solved. `--table` reads the CSV and prints alpha_c (linear
+interpolation of delta_eps_t between the window's points where both branches converged and
+are on-branch) at each rule size; the error bar of the largest rule's value is its change
+from the others.
+
+    OMP_NUM_THREADS=1 nice -n 10 python benchmarks/small_omega.py   # -> small_omega.csv
+    python benchmarks/small_omega.py --table
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from pathlib import Path
+
+import numpy as np
+
+WINDOWS = {0.0: 0.5, 0.1: 0.65, 0.05: 0.575, 0.15: 0.725, 0.025: 0.55, 0.075: 0.6}
+FIELDS = ("omega", "quad", "branch", "alpha", "converged", "on_branch", "m", "theta", "q",
+          "V", "eps_g", "eps_t", "iterations")
+
+
+def run(out: Path, quads: list[int], points: int) -> None:
+    from attnphase.theory import curve
+    from attnphase.theory.fixed_point import on_branch
+
+    new = not out.exists()
+    with out.open("a", newline="") as fh:
+        wr = csv.DictWriter(fh, FIELDS)
+        if new:
+            wr.writeheader()
+        for omega, lo in WINDOWS.items():
+            alphas = lo + 0.025 * np.arange(points)
+            for quad in quads:
+                for branch in ("semantic", "positional"):
+                    for p in curve(alphas, omega, branch=branch, quad=quad, max_iter=600):
+                        wr.writerow({"omega": omega, "quad": quad, "branch": branch,
+                                     "alpha": round(p.alpha, 4), "converged": p.converged,
+                                     "on_branch": on_branch(p), "m": p.m, "theta": p.theta,
+                                     "q": p.q, "V": p.V, "eps_g": p.eps_g, "eps_t": p.eps_t,
+                                     "iterations": p.iterations})
+                    fh.flush()
+
+
+def table(out: Path) -> None:
+    from attnphase.transitions import downcrossing
+
+    rows = list(csv.DictReader(out.open()))
+    res: dict[tuple[float, int], float] = {}
+    for om in sorted({float(r["omega"]) for r in rows}):
+        for quad in sorted({int(r["quad"]) for r in rows}):
+            eps = {}
+            for r in rows:
+                if float(r["omega"]) == om and int(r["quad"]) == quad:
+                    ok = r["converged"] == "True" and r["on_branch"] == "True"
+                    eps[(r["branch"], float(r["alpha"]))] = float(r["eps_t"]) if ok else np.nan
+            al = sorted({a for _, a in eps})
+            delta = [eps.get(("semantic", a), np.nan) - eps.get(("positional", a), np.nan)
+                     for a in al]
+            res[(om, quad)] = downcrossing(al, delta)
+    quads = sorted({k[1] for k in res})
+    print("| omega | " + " | ".join(f"alpha_c (quad {n})" for n in quads) + " | error bar |")
+    print("| --- " * (len(quads) + 2) + "|")
+    for om in sorted({k[0] for k in res}):
+        vals = [res.get((om, n), np.nan) for n in quads]
+        err = max(abs(v - vals[-1]) for v in vals[:-1]) if len(vals) > 1 else np.nan
+        print(f"| {om} | " + " | ".join(f"{v:.4f}" for v in vals) + f" | {err:.4f} |")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default="results/theory/small_omega.csv")
+    ap.add_argument("--quads", default="8,6")
+    ap.add_argument("--points", type=int, default=9)
+    ap.add_argument("--table", action="store_true")
+    args = ap.parse_args()
+    if args.table:
+        table(Path(args.out))
+    else:
+        run(Path(args.out), [int(v) for v in args.quads.split(",")], args.points)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""One swept figure by name, from its runs and theory, with the data files beside it.
+
+For `fig2`, `fig3` and `concentration` this writes `<figure>.png` and `.pdf`,
+`<figure>_theory.csv` (when a theory is given) and `<figure>_summary.json`: the figure's
+scalar results (alpha_c, alpha_l, from the simulations and the theory) and its run counts.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..io import write_csv_atomic, write_text_atomic
+from . import concentration, fig2, fig3
+from .summary import clean, fig2_omega, single
+
+
+def draw(target: str, frame: pd.DataFrame, out: Path, th: Any = None) -> list[Path]:
+    """Draw one swept figure from its runs and its theory (None: simulations only)."""
+    df = clean(frame, target)
+    theory_frame = None
+    if target == "fig2":
+        result = fig2.make(df, out, th, omega=fig2_omega(df))
+        if th is not None:
+            theory_frame = th.curves.to_frame().assign(
+                omega=fig2_omega(df), alpha_c=th.alpha_c, alpha_l=th.alpha_l,
+                eps_g_lin=th.eps_g_lin)
+    elif target == "fig3":
+        result = fig3.make(df, out, th)
+        theory_frame = None if th is None else th.to_frame()
+    else:
+        alpha, omega = single(df, "alpha", target), single(df, "omega", target)
+        result = concentration.make(df, out, th, alpha=alpha, omega=omega)
+        if th is not None:
+            theory_frame = pd.DataFrame(
+                [{"branch": b, "alpha": alpha, "omega": omega, **v} for b, v in th.points.items()]
+            ).assign(eps_g_lin=th.eps_g_lin)
+    files = list(result.files)
+    if theory_frame is not None:
+        files.append(write_csv_atomic(out / f"{target}_theory.csv", theory_frame))
+    files.append(out / f"{target}_summary.json")
+    write_text_atomic(files[-1], json.dumps(summary(result.arrays, df), indent=1) + "\n")
+    return files
+
+
+def summary(arrays: dict[str, Any], df: pd.DataFrame) -> dict[str, Any]:
+    """Scalar results of a figure (alpha_c, alpha_l, ...) and counts of its runs."""
+    out: dict[str, Any] = {"runs": len(df)}
+    if "converged" in df.columns:
+        out["not_converged"] = int((~df["converged"].fillna(False).astype(bool)).sum())
+    for key, value in arrays.items():
+        scalar_theory = key.startswith(("theory_eps_g", "eps_g_lin_theory")) and np.ndim(
+            value) == 0
+        if key.startswith(("alpha_c", "alpha_l")) or scalar_theory:
+            vals = [None if not math.isfinite(v) else float(v)
+                    for v in np.atleast_1d(np.asarray(value, dtype=float))]
+            out[key] = vals[0] if np.ndim(value) == 0 else vals
+    if "omega" in arrays and np.ndim(arrays["omega"]) == 1:
+        out["omega"] = [float(v) for v in arrays["omega"]]
+    return out
+

@@ -1,0 +1,104 @@
+"""The default solver follows the gradient flow: it ends where an independent stiff
+integrator of the flow (scipy BDF, tests/flow_reference.py) ends, from every init."""
+
+import numpy as np
+import pytest
+import torch
+from flow_reference import flow_limit
+
+from attnphase.config import Config
+from attnphase.data import generate
+from attnphase.flow import conjugate_gradients
+from attnphase.metrics import overlaps
+from attnphase.objective import Risk
+from attnphase.student import initial_Q
+from attnphase.train import solve, status
+
+# (name, config fields): the counter-example of issue 10 (case 2), the omega = 0.7 case and a
+# plateau of the paper's protocol (large omega, small alpha), the rough sigma 0.7-1.0
+# landscapes, lambda 0.001, the appendix A, and rank 2 - scaled down to d = 40.
+REGIMES = {
+    "case2": dict(sigma=1.0, omega=0.3, alpha=1.5, seed=102),
+    "omega0.7": dict(sigma=0.5, omega=0.7, alpha=2.0, seed=100),
+    "plateau": dict(sigma=0.5, omega=0.5, alpha=0.5, seed=1),
+    "sigma0.7": dict(sigma=0.7, omega=0.3, alpha=1.0, seed=2),
+    "lam0.001": dict(sigma=1.0, omega=0.1, alpha=0.5, lam=0.001, seed=3),
+    "appendixA": dict(sigma=0.5, omega=0.9, alpha=0.2, lam=0.1, A="appendix", seed=4),
+    "rank2": dict(sigma=0.7, omega=0.3, alpha=2.0, rank=2, teacher_rank=2, seed=6),
+}
+FAST = {("case2", "positional"), ("case2", "semantic"), ("omega0.7", "semantic"),
+        ("plateau", "random")}
+CASES = [pytest.param(name, init, marks=() if (name, init) in FAST else pytest.mark.slow)
+         for name in REGIMES for init in ("semantic", "positional", "random")]
+
+
+def _invariants(Q: np.ndarray, ds) -> list[np.ndarray]:
+    """Overlaps up to the symmetry Q -> Q O (O orthogonal; Q -> -Q for rank one)."""
+    o = overlaps(Q, ds.Q_star, ds.P)
+    return [np.outer(o.m, o.m), o.theta @ o.theta.T, np.linalg.eigvalsh(o.q)]
+
+
+@pytest.mark.parametrize(("name", "init"), CASES)
+def test_flow_reaches_the_flow_limit(name, init):
+    cfg = Config(d=40, **REGIMES[name])
+    ds = generate(cfg)
+    risk = Risk(torch.from_numpy(ds.X)[None], torch.from_numpy(ds.Y)[None], cfg.lam)
+    Q0 = torch.from_numpy(initial_Q(init, cfg.d, cfg.rank, ds.Q_star, ds.P, cfg.seed))
+    out = solve(risk, Q0[None, None], "flow", steps=2000, tol=1e-9)
+    ref = flow_limit(risk, Q0)
+    assert bool(out.converged.all())
+    R_ref = float(risk.value(torch.from_numpy(ref)[None, None]))
+    assert float(out.risk) == pytest.approx(R_ref, rel=1e-7)
+    # the overlaps of the two limits (m^2, theta^2, q for rank one) agree to 0.01
+    for a, b in zip(_invariants(out.Q[0, 0].numpy(), ds), _invariants(ref, ds), strict=True):
+        np.testing.assert_allclose(a, b, atol=0.01 * max(1.0, float(np.abs(b).max())))
+
+
+def test_hvp_matches_the_autograd_hessian(small_data):
+    X, Y = torch.from_numpy(small_data.X)[None, :30], torch.from_numpy(small_data.Y)[None, :30]
+    risk = Risk(X, Y, 0.03)
+    d, r = small_data.d, 2
+    Q = torch.from_numpy(np.random.default_rng(4).standard_normal((1, 1, d, r)))
+    H = torch.autograd.functional.hessian(lambda q: risk.value(q).sum(), Q).reshape(d * r, -1)
+    _, _, curv = risk.value_grad_curvature(Q)
+    V = torch.from_numpy(np.random.default_rng(5).standard_normal((1, 1, d, r)))
+    torch.testing.assert_close(risk.hvp(curv, V).reshape(-1), H @ V.reshape(-1),
+                               rtol=1e-9, atol=1e-10)
+
+
+def test_conjugate_gradients_solves_and_flags_indefinite_systems():
+    rng = np.random.default_rng(6)
+    M = rng.standard_normal((2, 1, 5, 5))
+    A = torch.from_numpy(M @ M.transpose(0, 1, 3, 2) + 5 * np.eye(5))
+    A[1, 0] -= 30 * torch.eye(5, dtype=torch.float64)  # the second system is indefinite
+    b = torch.from_numpy(rng.standard_normal((2, 1, 5, 1)))
+    everyone = torch.ones(2, 1, dtype=bool)
+    s, res, positive, _ = conjugate_gradients(lambda v, rows: A @ v, b, everyone,
+                                              torch.full((2, 1), 1e-12), 50)
+    torch.testing.assert_close(A[0, 0] @ s[0, 0], b[0, 0])
+    torch.testing.assert_close(res, b - A @ s)
+    assert positive.tolist() == [[True], [False]]
+
+
+def test_converged_data_sets_stop_costing_passes():
+    easy = generate(Config(d=40, alpha=2.0, sigma=0.5, omega=0.3, seed=7))
+    hard = generate(Config(d=40, alpha=1.5, sigma=1.0, omega=0.3, seed=102).replace(n=80))
+    X = torch.stack([torch.from_numpy(easy.X), torch.from_numpy(hard.X)])
+    Y = torch.stack([torch.from_numpy(easy.Y), torch.from_numpy(hard.Y)])
+    Q0 = torch.stack([torch.from_numpy(easy.Q_star), torch.from_numpy(hard.P[:1].T)])[:, None]
+    batch = solve(Risk(X, Y, 0.01), Q0, "flow", steps=2000, tol=1e-8)
+    alone = [solve(Risk(X[b:b + 1], Y[b:b + 1], 0.01), Q0[b:b + 1], "flow", steps=2000,
+                   tol=1e-8) for b in (0, 1)]
+    assert int(batch.passes[0]) < int(batch.passes[1])
+    for b in (0, 1):  # the batch costs each data set what it costs alone (up to rounding)
+        assert abs(int(batch.passes[b]) - int(alone[b].passes[0])) <= 0.1 * int(batch.passes[b])
+        assert float(batch.risk[b]) == pytest.approx(float(alone[b].risk), rel=1e-9)
+
+
+def test_status_of_fixed_step_protocols(small_data):
+    risk = Risk(torch.from_numpy(small_data.X)[None], torch.from_numpy(small_data.Y)[None], 0.01)
+    Q0 = torch.from_numpy(small_data.Q_star)[None, None]
+    short = solve(risk, Q0, "gd", steps=3, lr=0.15)
+    assert status(float(short.grad_norm), 1e-6, "gd") == "plateau"
+    assert status(float(short.grad_norm), 1e-6, "flow") == "not converged"
+    assert status(1e-7, 1e-6, "gd") == "converged"
