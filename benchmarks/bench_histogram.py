@@ -5,7 +5,8 @@ Side by side in one run, on the same data and seeds, Adam, batch 32:
   time (timed on `--paper-models` of the seeds; the per-model time is the same for each);
 - `batched`: all M models (half `semantic`, half `positional`) as one model with stacked
   weights (`attnphase.histogram.train`), on CUDA also without CUDA graphs (`--no-graphs`).
-Reported: ms per step of all M models, the speed-up, the rate in GFLOP/s counted with the
+Reported: wall and process-CPU ms per step of all M models (on a shared machine the CPU
+time is what a quiet core would take), the speed-up (wall), the rate in GFLOP/s counted with the
 issue's ~45 MFLOP per model and step of batch 32 (the plain model's count; the batched model
 does fewer, see docs/histogram.md) against the machine's limit (`--limit-gflops`, default
 55 per CPU core), and the implied paper-scale wall times.
@@ -35,8 +36,10 @@ def variants(M: int) -> list[str]:
     return ["semantic" if i % 2 == 0 else "positional" for i in range(M)]
 
 
-def batched_ms(data, arch: Arch, M: int, steps: int, device: str, graphs: bool) -> float:
-    """ms per step of M models trained together (after a warm-up of 20 steps)."""
+def batched_ms(data, arch: Arch, M: int, steps: int, device: str,
+               graphs: bool) -> tuple[float, float]:
+    """Wall and process-CPU ms per step of M models trained together (after 20 warm-up
+    steps)."""
     vs = variants(M)
     params = {k: v.to(device) for k, v in stack([init_params(arch, i) for i in range(M)]).items()}
     masks = torch.stack([qk_mask(arch, v) for v in vs]).to(device)
@@ -44,25 +47,27 @@ def batched_ms(data, arch: Arch, M: int, steps: int, device: str, graphs: bool) 
     args = (data.x_train, data.y_train, OptimSpec(), 20, 32, [], data.x_val, data.y_val)
     train(job, *args, graphs=graphs, progress=False)
     _sync(device)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     train(job, data.x_train, data.y_train, OptimSpec(), steps, 32, [], data.x_val, data.y_val,
           graphs=graphs, progress=False)
     _sync(device)
-    return (time.perf_counter() - start) / steps * 1e3
+    return ((time.perf_counter() - start) / steps * 1e3,
+            (time.process_time() - cpu) / steps * 1e3)
 
 
-def paper_ms(data, arch: Arch, models: int, steps: int, device: str) -> float:
-    """ms per step of one model in the paper's loop (mean over `models` seeds)."""
-    total = 0.0
+def paper_ms(data, arch: Arch, models: int, steps: int, device: str) -> tuple[float, float]:
+    """Wall and process-CPU ms per step of one model in the paper's loop (mean over seeds)."""
+    total = cpu = 0.0
     for seed, v in zip(range(models), variants(models), strict=True):
         model = HistogramTransformer(arch, init_params(arch, seed), v).to(device)
         paper_loop(model, data.x_train, data.y_train, seed, 10, 32, OptimSpec())
         _sync(device)
-        start = time.perf_counter()
+        start, cpu0 = time.perf_counter(), time.process_time()
         paper_loop(model, data.x_train, data.y_train, seed, steps, 32, OptimSpec())
         _sync(device)
         total += time.perf_counter() - start
-    return total / (models * steps) * 1e3
+        cpu += time.process_time() - cpu0
+    return total / (models * steps) * 1e3, cpu / (models * steps) * 1e3
 
 
 def _sync(device: str) -> None:
@@ -88,26 +93,27 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     data = make_data(10, 15, args.n_sequences, 0.7, 0).to(args.device)
     arch = Arch()
-    rows = {"paper loop": args.models * paper_ms(data, arch, args.paper_models,
-                                                 args.paper_steps, args.device)}
+    wall, cpu = paper_ms(data, arch, args.paper_models, args.paper_steps, args.device)
+    rows = {"paper loop": (args.models * wall, args.models * cpu)}
     rows["batched"] = batched_ms(data, arch, args.models, args.steps, args.device, True)
     if args.device == "cuda" and args.no_graphs:
         rows["batched, no graphs"] = batched_ms(data, arch, args.models, args.steps,
                                                 args.device, False)
-    t_tr = batched_ms(data, arch, args.transition_models, args.steps, args.device, True)
+    t_tr = batched_ms(data, arch, args.transition_models, args.steps, args.device, True)[0]
     name = torch.cuda.get_device_name() if args.device == "cuda" else f"cpu x{args.threads}"
     print(f"device: {name}; {args.models} models (half semantic, half positional), batch 32, "
           f"L = 10, T = 15, d_model 64, hidden 128, Adam")
-    print("| trainer | ms per step (all models) | speed-up | GFLOP/s (45 MFLOP/model-step) "
-          "| of limit | Fig. 1 + stability, h |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print("| trainer | ms per step (all models) | CPU ms per step | speed-up | GFLOP/s "
+          "(45 MFLOP/model-step) | of limit | Fig. 1 + stability, h |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     out = {"device": name, "models": args.models}
-    for key, ms in rows.items():
+    for key, (ms, cpu_ms) in rows.items():
         rate = args.models * FLOP_PER_MODEL_STEP / (ms * 1e-3) / 1e9
         hours = (FIG1_STEPS + STABILITY_STEPS) * ms * 1e-3 / 3600
-        print(f"| {key} | {ms:.2f} | {rows['paper loop'] / ms:.1f}x | {rate:.1f} | "
-              f"{rate / args.limit_gflops:.0%} | {hours:.2f} |")
-        out[key] = {"ms_per_step": ms, "gflops": rate, "fig1_stability_h": hours}
+        print(f"| {key} | {ms:.2f} | {cpu_ms:.2f} | {rows['paper loop'][0] / ms:.1f}x | "
+              f"{rate:.1f} | {rate / args.limit_gflops:.0%} | {hours:.2f} |")
+        out[key] = {"ms_per_step": ms, "cpu_ms_per_step": cpu_ms, "gflops": rate,
+                    "fig1_stability_h": hours}
     tr_h = 50000 * t_tr * 1e-3 / 3600
     print(f"transition job: {args.transition_models} models, {t_tr:.2f} ms per step; "
           f"50,000 steps = {tr_h:.2f} h")

@@ -19,13 +19,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..config import load_yaml
+from ..config import config_resource, load_yaml
 from ..errors import InputError
 from ..io import atomic_path, write_text_atomic
 from .runs import DEFAULT_STORE
 from .settings import FIELDS, HistSettings, from_dict
 
-CONFIGS = Path(__file__).resolve().parents[3] / "configs"
 LIST_FIELDS = {"variants", "seeds", "transition_n", "transition_seeds"}
 FLOAT_FIELDS = {"train_frac", "lr", "beta1", "beta2", "adam_eps", "perturb", "sgd_lr",
                 "threshold"}
@@ -149,7 +148,8 @@ def reproduce_fig1(out_dir: str | Path, quick: bool = False, device: str = "cpu"
     from .stability import run_stability
     from .transition import run_transition, summarize
 
-    path = Path(config) if config else CONFIGS / ("quick" if quick else "paper") / "fig1.yaml"
+    path = Path(config) if config else config_resource("quick" if quick else "paper",
+                                                       "fig1.yaml")
     if not path.is_file():
         raise InputError(f"{path}: no such histogram config")
     s = _prepare(from_dict({**load_yaml(path), "device": device}, f"--config {path}"))
