@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
-import signal
 import sys
 from collections.abc import Sequence
 from typing import NamedTuple
 
 from . import __version__
-from .errors import InputError
-from .options import Parser
+from .options import Parser, run
 
 
 class Command(NamedTuple):
@@ -72,28 +69,9 @@ def _command(argv: Sequence[str]) -> str | None:
     return next((a for a in argv if not a.startswith("-")), None)
 
 
-def _terminate(signum: int, frame: object) -> None:
-    """SIGTERM unwinds like Ctrl-C does, so that half-written temporary files are removed."""
-    raise SystemExit(128 + signum)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = parser(_command(argv)).parse_args(argv)
-    previous = signal.signal(signal.SIGTERM, _terminate)
-    try:
-        return int(args.func(args) or 0)
-    except InputError as exc:
-        print(f"attnphase: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("attnphase: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:  # `attnphase ... | head`: the reader left; not an error of ours
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (no flush error at exit)
-        return 0
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    return run(parser(_command(argv)).parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -8,10 +8,14 @@ Precedence of values: the paper's defaults < `--config FILE.yaml` < command-line
 from __future__ import annotations
 
 import argparse
+import os
+import signal
+import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .config import DEFAULTS, PARAMS, Config, from_dict, load_yaml, parse_A
+from .errors import InputError
 
 HELP: dict[str, str] = {name: p.help for name, p in PARAMS.items()}
 
@@ -63,3 +67,26 @@ def build_config(
         values.pop("n", None)  # an explicit --alpha wins over an n from the config file
     return from_dict(values, where=f"--config {args.config}" if getattr(args, "config", None)
                      else "options")
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM unwinds like Ctrl-C does, so that half-written temporary files are removed."""
+    raise SystemExit(128 + signum)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Call the parsed command's handler; bad input ends in one line and exit code 2."""
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return int(args.func(args) or 0)
+    except InputError as exc:
+        print(f"attnphase: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("attnphase: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `attnphase ... | head`: the reader left; not an error of ours
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (no flush error at exit)
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)

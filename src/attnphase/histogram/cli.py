@@ -263,7 +263,7 @@ def _print_files(files: list[Path]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m attnphase.histogram.cli train|stability|transition|reproduce-fig1 ...`."""
-    from ..options import Parser
+    from ..options import Parser, run
 
     p = Parser(prog="attnphase-histogram", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
@@ -280,15 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in ("train", "stability", "transition"):
         argv.insert(0, "histogram")
-    args = p.parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except InputError as exc:
-        print(f"attnphase: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("attnphase: interrupted", file=sys.stderr)
-        return 130
+    return run(p.parse_args(argv))
 
 
 if __name__ == "__main__":
