@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from attnphase.config import Config
-from attnphase.data import generate, load, write
+from attnphase.data import _non_finite, generate, load, write
 from attnphase.errors import InputError
 
 
@@ -134,3 +134,12 @@ def test_writing_a_large_set_keeps_memory_bounded(tmp_path):
     grown_mb = int(out.stdout.strip())
     assert (tmp_path / "big.npz").stat().st_size > 300 * 2**20
     assert grown_mb < 120, f"peak memory grew by {grown_mb} MB"
+
+
+@pytest.mark.parametrize("block", [1, 3, 7, 64, 1 << 22])
+def test_non_finite_count_is_exact_for_any_block_size(block):
+    """The block-wise count equals a direct count, whether or not blocks divide the size."""
+    arr = np.arange(50, dtype=np.float64).reshape(5, 10)
+    arr[1, 2], arr[3, 9], arr[4, 0] = np.nan, np.inf, -np.inf
+    assert _non_finite(arr, block) == 3 == int((~np.isfinite(arr)).sum())
+    assert _non_finite(np.ones(5 * block + 1), block) == 0

@@ -240,5 +240,5 @@ def load(path: str | Path) -> Dataset:
 def _non_finite(arr: np.ndarray, block: int = 1 << 22) -> int:
     """Number of NaN or infinite entries, counted block by block (no array-sized mask)."""
     flat = arr.reshape(-1)
-    return sum(int(flat.size - np.count_nonzero(np.isfinite(flat[i:i + block])))
-               for i in range(0, flat.size, block))
+    blocks = (flat[i:i + block] for i in range(0, flat.size, block))
+    return sum(int(b.size - np.count_nonzero(np.isfinite(b))) for b in blocks)
