@@ -12,6 +12,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "attnphase"
 DOC = ROOT / "docs" / "architecture.md"
+if not (SRC.is_dir() and DOC.is_file()):  # e.g. CI's run of the tests against the wheel
+    pytest.skip("the layer check reads the source checkout (src/, docs/)",
+                allow_module_level=True)
 MARK = "<!-- layers:"
 
 
