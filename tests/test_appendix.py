@@ -7,11 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from toy_theory import toy_curves
 
 from attnphase import reproduce, reproduce_appendix
 from attnphase.cli import main
 from attnphase.figures import appendix, optim, rank2, slices
-from attnphase.figures.theorydata import ConcentrationTheory, TheoryCurves
+from attnphase.figures.theorydata import ConcentrationTheory
 from attnphase.sweep import load_spec, results_frame, run_sweep
 
 TINY = {  # d = 16 and a few hundred test samples: seconds
@@ -37,18 +38,9 @@ def store(tmp_path_factory):
     return db
 
 
-def _curves(alphas):
-    a = np.asarray(alphas, dtype=float)
-    sem = {"eps_t": 0.004 - 0.002 * a, "eps_g": 0.003 - a / 1000, "m": 0 * a, "theta": a / 4,
-           "q": a}
-    pos = {"eps_t": 0.003 - 0.001 * a, "eps_g": 0.0033 + 0 * a, "m": 0.25 + 0 * a,
-           "theta": 0 * a, "q": a}
-    return TheoryCurves(a, {"semantic": sem, "positional": pos})
-
-
 def test_slices_plot_the_global_minimiser_per_value(store, tmp_path):
     frame = results_frame(store, "appendix-sigma")
-    th = {0.3: slices.SliceTheory(_curves([0.5, 1.0, 1.5]), 0.002)}
+    th = {0.3: slices.SliceTheory(toy_curves([0.5, 1.0, 1.5]), 0.002)}
     res = slices.make(frame, tmp_path, "sigma", th, estimator="plain")
     assert [p.name for p in res.files] == ["appendix-sigma.png", "appendix-sigma.pdf"]
     np.testing.assert_allclose(res.arrays["values"], [0.3, 1.0])

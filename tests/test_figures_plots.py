@@ -3,12 +3,13 @@
 import numpy as np
 import pandas as pd
 import pytest
+from toy_theory import toy_curves
 
 from attnphase.config import Config
 from attnphase.experiment import train_many
 from attnphase.figures import concentration, fig2, fig3
 from attnphase.figures.summary import frame_from_results
-from attnphase.figures.theorydata import ConcentrationTheory, Fig2Theory, Fig3Theory, TheoryCurves
+from attnphase.figures.theorydata import ConcentrationTheory, Fig2Theory, Fig3Theory
 from attnphase.stats import seed_mean
 
 INITS = ("semantic", "positional")
@@ -49,17 +50,8 @@ def _check_files(result, tmp_path, stem):
     assert not list(tmp_path.glob(".*.tmp"))
 
 
-def _curves(alphas):
-    a = np.asarray(alphas, dtype=float)
-    sem = {"eps_t": 0.004 - 0.002 * a, "eps_g": 0.003 - a / 1000, "m": 0 * a, "theta": a / 4,
-           "q": a}
-    pos = {"eps_t": 0.003 - 0.001 * a, "eps_g": 0.0033 + 0 * a, "m": 0.25 + 0 * a,
-           "theta": 0 * a, "q": a}
-    return TheoryCurves(a, {"semantic": sem, "positional": pos})
-
-
 def test_fig2_arrays_match_the_frame(grid_frame, tmp_path):
-    th = Fig2Theory(_curves([0.5, 1.0, 1.5, 2.0]), alpha_c=1.0, alpha_l=1.3, eps_g_lin=0.0018)
+    th = Fig2Theory(toy_curves([0.5, 1.0, 1.5, 2.0]), alpha_c=1.0, alpha_l=1.3, eps_g_lin=0.0018)
     res = fig2.make(grid_frame, tmp_path, theory=th, omega=0.3)
     _check_files(res, tmp_path, "fig2")
     a, want = res.arrays, _by_hand(grid_frame, 0.3)
