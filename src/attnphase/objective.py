@@ -54,8 +54,10 @@ def preactivations(X: torch.Tensor, Q: torch.Tensor) -> torch.Tensor:
     """
     B, n, L, d = X.shape
     c, r = Q.shape[1], Q.shape[3]
-    Qcat = Q.to(X.dtype).permute(0, 2, 1, 3).reshape(B, d, c * r)
-    h = (X.reshape(B, n * L, d) @ Qcat).double() / math.sqrt(d)
+    # Q as (c r) rows of length d, read transposed: the product then streams X row by row
+    # (with Q laid out d-major, CPU BLAS reads X with a stride and is ~4x slower).
+    Qrows = Q.to(X.dtype).transpose(-1, -2).reshape(B, c * r, d)
+    h = (X.reshape(B, n * L, d) @ Qrows.transpose(1, 2)).double() / math.sqrt(d)
     return h.reshape(B, n, L, c, r).permute(0, 3, 1, 2, 4)
 
 
@@ -63,9 +65,11 @@ def pullback(X: torch.Tensor, dh: torch.Tensor) -> torch.Tensor:
     """The adjoint of `preactivations`: dR/dQ = X^T dR/dh / sqrt(d), shape (B, c, d, r)."""
     B, n, L, d = X.shape
     c, r = dh.shape[1], dh.shape[4]
-    G = dh.permute(0, 2, 3, 1, 4).reshape(B, n * L, c * r).to(X.dtype)
-    grad = X.reshape(B, n * L, d).transpose(1, 2) @ G / math.sqrt(d)
-    return grad.double().reshape(B, d, c, r).permute(0, 2, 1, 3)
+    # (dh^T X)^T rather than X^T dh: the same numbers, but X is read row by row (10-25x
+    # faster on CPU at d = 1000 than the transposed read).
+    G = dh.permute(0, 1, 4, 2, 3).reshape(B, c * r, n * L).to(X.dtype)
+    grad = G @ X.reshape(B, n * L, d) / math.sqrt(d)
+    return grad.double().reshape(B, c, r, d).transpose(-1, -2)
 
 
 def _hvp(X: torch.Tensor, curv: torch.Tensor, V: torch.Tensor, lam: torch.Tensor) -> torch.Tensor:
