@@ -23,10 +23,10 @@ from attnphase.objective import Risk
 from attnphase.student import initial_Q
 from attnphase.train import grad_norm
 
-HARD = [{}, {"omega": 0.7, "seed": 100}, {"sigma": 1.0, "init": "positional"},
-        {"sigma": 1.0, "lam": 0.001}, {"omega": 0.5, "alpha": 0.5}, {"init": "random"},
-        {"sigma": 0.7, "init": "random"}, {"sigma": 1.0}, {"omega": 0.9},
-        {"rank": 2, "init": "positional"}]
+HARD = [{"sigma": 1.0, "init": "positional"}, {"rank": 2, "init": "positional"},  # open
+        {"omega": 0.7, "seed": 100}, {"sigma": 0.7, "init": "random"},
+        {"omega": 0.5, "alpha": 0.5}, {"alpha": 0.05}, {}, {"sigma": 1.0, "lam": 0.001},
+        {"init": "random"}, {"sigma": 1.0}, {"omega": 0.9}]
 
 
 def lambda_max(risk: Risk, Q: torch.Tensor, iters: int = 30) -> float:
