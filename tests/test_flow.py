@@ -106,3 +106,18 @@ def test_status_of_fixed_step_protocols(small_data):
     assert status(float(short.grad_norm), 1e-6, "gd") == "plateau"
     assert status(float(short.grad_norm), 1e-6, "flow") == "not converged"
     assert status(1e-7, 1e-6, "gd") == "converged"
+
+
+def test_stopped_students_leave_the_batch_with_their_lambda():
+    """Two students on one data set with different lambda: the first to stop is dropped from
+    the products over X, and the other continues with its own lambda (as when alone)."""
+    ds = generate(Config(d=40, alpha=1.0, sigma=0.5, omega=0.3, seed=8))
+    X, Y = torch.from_numpy(ds.X)[None], torch.from_numpy(ds.Y)[None]
+    Q0 = torch.stack([torch.from_numpy(ds.Q_star), torch.from_numpy(ds.P[:1].T)])[None]
+    lam = torch.tensor([[0.1, 0.001]], dtype=torch.float64)
+    batch = solve(Risk(X, Y, lam), Q0, "flow", steps=2000, tol=1e-8)
+    assert int(batch.steps[0, 0]) != int(batch.steps[0, 1])
+    for c in (0, 1):
+        alone = solve(Risk(X, Y, lam[:, c:c + 1]), Q0[:, c:c + 1], "flow", steps=2000, tol=1e-8)
+        assert abs(int(alone.steps) - int(batch.steps[0, c])) <= 0.1 * int(alone.steps)
+        assert float(alone.risk) == pytest.approx(float(batch.risk[0, c]), rel=1e-9)

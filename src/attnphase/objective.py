@@ -184,10 +184,16 @@ class Risk:
             return out
         return _hvp(self.X, curv, V, self.lam)
 
-    def restrict(self, rows: torch.Tensor) -> Risk:
-        """The risk of the data sets `rows` only (copies their inputs once)."""
+    def restrict(self, rows: torch.Tensor, cols: torch.Tensor | None = None) -> Risk:
+        """The risk of the data sets `rows` and the students `cols` only (all students when
+        None); copies the inputs once unless `rows` is every data set."""
         sub = Risk.__new__(Risk)
-        sub.X = self.X[rows]
-        sub.grams = Grams(self.grams.vv[rows], self.grams.vy[rows], self.grams.yy[rows])
+        if rows.numel() == self.X.shape[0]:
+            sub.X, sub.grams = self.X, self.grams
+        else:
+            sub.X = self.X[rows]
+            sub.grams = Grams(self.grams.vv[rows], self.grams.vy[rows], self.grams.yy[rows])
         sub.lam = self.lam[rows] if self.lam.ndim else self.lam
+        if cols is not None and sub.lam.ndim == 2 and sub.lam.shape[1] > 1:
+            sub.lam = sub.lam[:, cols]
         return sub
