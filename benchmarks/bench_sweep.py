@@ -33,12 +33,21 @@ from attnphase.sweep import results_frame, run_sweep
 
 
 class PeakMemory(threading.Thread):
-    """Largest resident memory of this process or any descendant, sampled twice a second."""
+    """Largest resident memory of this process or any descendant, and the CPU seconds they
+    used (the last sample of each process), sampled twice a second. On a loaded machine
+    the CPU seconds give the throughput the sweep would have on idle cores."""
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
         self.peak, self.done = 0, threading.Event()
+        self.cpu: dict[int, float] = {}
+        t = psutil.Process().cpu_times()
+        self.before = t.user + t.system  # this process's CPU seconds before the sweep
         self.start()
+
+    @property
+    def cpu_s(self) -> float:
+        return sum(self.cpu.values()) - self.before
 
     def run(self) -> None:
         me = psutil.Process()
@@ -46,6 +55,8 @@ class PeakMemory(threading.Thread):
             for proc in [me, *me.children(recursive=True)]:
                 with contextlib.suppress(psutil.Error):
                     self.peak = max(self.peak, proc.memory_info().rss)
+                    t = proc.cpu_times()
+                    self.cpu[proc.pid] = t.user + t.system
 
     def stop(self) -> None:
         self.done.set()
@@ -106,6 +117,7 @@ def main() -> None:
            "sweep_wall_s": summary.wall_s, "runs_per_s": summary.ran / summary.wall_s,
            "per_run_s": per_run, "ok": summary.ok, "not_converged": summary.not_converged,
            "failed": summary.failed, "gd": gd, "cpus": os.cpu_count(),
+           "cpu_s": watch.cpu_s, "runs_per_cpu_s": summary.ran / watch.cpu_s,
            "load_before": load_before, "load_after": os.getloadavg()}
     print(f"\nFig. 2 grid, slice {args.slice}, d = {args.d}: {summary.ran} runs, "
           f"workers = {args.workers}, device {args.device}, "
@@ -113,7 +125,10 @@ def main() -> None:
           f"{out['load_after'][0]:.1f}")
     print(f"sweep (default solver): {summary.wall_s:.1f} s, {out['runs_per_s']:.2f} runs/s, "
           f"{per_run:.2f} s per run; {summary.ok} ok, {summary.not_converged} not converged, "
-          f"{summary.failed} failed; peak memory of one process {out['peak_rss_mib']:.0f} MiB\n")
+          f"{summary.failed} failed; peak memory of one process {out['peak_rss_mib']:.0f} MiB")
+    print(f"CPU time of the sweep's processes {watch.cpu_s:.1f} s: "
+          f"{out['runs_per_cpu_s']:.2f} runs per CPU second (x {max(args.workers, 1)} workers = "
+          f"{out['runs_per_cpu_s'] * max(args.workers, 1):.2f} runs/s on idle cores)\n")
     print("| alpha | init | n | GD one at a time (s) | sweep per run (s) | ratio | "
           "eps_g GD | eps_g sweep | eps_t GD | eps_t sweep | GD grad norm |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
