@@ -112,9 +112,13 @@ def main() -> None:
     p.add_argument("--d", type=int, default=1000)
     p.add_argument("--gd-probe", type=int, default=50, help="timed steps of the paper's GD")
     p.add_argument("--only", type=int, default=None, help="the first N slices only")
+    p.add_argument("--rows", type=lambda v: [int(k) for k in v.split(",")], default=None,
+                   help="these slices only, as comma-separated indices into SLICES (the "
+                        "reference row always runs first)")
     args = p.parse_args()
     torch.set_num_threads(1)
-    slices = [{}] + SLICES[: args.only]
+    chosen = [SLICES[k] for k in args.rows] if args.rows else SLICES[: args.only]
+    slices = [{}] + chosen
     print(f"d = {args.d}; reference: {REFERENCE}; torch threads 1")
     cols = ["regime", "flow steps", "passes", "wall s", "x ref (passes)", "x ref (s)",
             "eps_t", "theta", "m", "= tight flow", "lbfgs: s, same point", "paper GD s (est.)",
