@@ -56,18 +56,18 @@ def config(d: int, change: dict) -> Config:
 
 
 def same_point(a: dict, b: dict) -> bool:
-    """theta, m, q within 0.01 (invariants for rank 2) and eps_t within 1e-5 relative (two
-    points with RMS gradient 1e-6 near one minimiser differ by up to ~1e-6 relative when
-    eps_t is as small as 1e-4)."""
-    close = all(np.allclose(a[k], b[k], atol=0.01) for k in ("m2", "theta2", "q"))
+    """theta, m, q within 0.01 (invariants under Q -> Q O for rank 2) and eps_t within 1e-5
+    relative (two points with RMS gradient 1e-6 near one minimiser differ by up to ~1e-6
+    relative when eps_t is as small as 1e-4)."""
+    close = all(np.allclose(a[k], b[k], atol=0.01) for k in ("m2", "theta2", "theta_m", "q"))
     return close and abs(a["eps_t"] - b["eps_t"]) <= 1e-5 * abs(b["eps_t"])
 
 
 def summary(Q: torch.Tensor, R: torch.Tensor, ds, d: int) -> dict:
     o = overlaps(Q[0, 0].numpy(), ds.Q_star, ds.P)
-    return {"eps_t": float(R) / d, "m2": np.outer(o.m, o.m), "theta2": o.theta @ o.theta.T,
-            "q": np.linalg.eigvalsh(o.q), "theta": float(np.abs(o.theta).max()),
-            "m": float(np.abs(o.m).max())}
+    return {"eps_t": float(R) / d, "m2": o.m @ o.m, "theta2": o.theta @ o.theta.T,
+            "theta_m": o.theta @ o.m, "q": np.linalg.eigvalsh(o.q),
+            "theta": float(np.linalg.norm(o.theta)), "m": float(np.linalg.norm(o.m))}
 
 
 def paper_gd_seconds(X, Y, Q0, lam: float, probe: int) -> float:
@@ -112,9 +112,13 @@ def main() -> None:
     p.add_argument("--d", type=int, default=1000)
     p.add_argument("--gd-probe", type=int, default=50, help="timed steps of the paper's GD")
     p.add_argument("--only", type=int, default=None, help="the first N slices only")
+    p.add_argument("--rows", type=lambda v: [int(k) for k in v.split(",")], default=None,
+                   help="these slices only, as comma-separated indices into SLICES (the "
+                        "reference row always runs first)")
     args = p.parse_args()
     torch.set_num_threads(1)
-    slices = [{}] + SLICES[: args.only]
+    chosen = [SLICES[k] for k in args.rows] if args.rows else SLICES[: args.only]
+    slices = [{}] + chosen
     print(f"d = {args.d}; reference: {REFERENCE}; torch threads 1")
     cols = ["regime", "flow steps", "passes", "wall s", "x ref (passes)", "x ref (s)",
             "eps_t", "theta", "m", "= tight flow", "lbfgs: s, same point", "paper GD s (est.)",

@@ -33,9 +33,13 @@ CASES = [pytest.param(name, init, marks=() if (name, init) in FAST else pytest.m
 
 
 def _invariants(Q: np.ndarray, ds) -> list[np.ndarray]:
-    """Overlaps up to the symmetry Q -> Q O (O orthogonal; Q -> -Q for rank one)."""
+    """Overlaps up to the symmetry Q -> Q O (O orthogonal; Q -> -Q for rank one), under
+    which m -> m O and theta -> theta O: ||m||^2, theta theta^T, theta m and the spectrum
+    of q. (For rank 2 the minimisers form orbits of this symmetry, and two integrations
+    of the flow may end at different points of one orbit.)"""
     o = overlaps(Q, ds.Q_star, ds.P)
-    return [np.outer(o.m, o.m), o.theta @ o.theta.T, np.linalg.eigvalsh(o.q)]
+    return [np.atleast_1d(o.m @ o.m), o.theta @ o.theta.T, o.theta @ o.m,
+            np.linalg.eigvalsh(o.q)]
 
 
 @pytest.mark.parametrize(("name", "init"), CASES)
@@ -49,7 +53,7 @@ def test_flow_reaches_the_flow_limit(name, init):
     assert bool(out.converged.all())
     R_ref = float(risk.value(torch.from_numpy(ref)[None, None]))
     assert float(out.risk) == pytest.approx(R_ref, rel=1e-7)
-    # the overlaps of the two limits (m^2, theta^2, q for rank one) agree to 0.01
+    # the overlaps of the two limits (up to the symmetry) agree to 0.01
     for a, b in zip(_invariants(out.Q[0, 0].numpy(), ds), _invariants(ref, ds), strict=True):
         np.testing.assert_allclose(a, b, atol=0.01 * max(1.0, float(np.abs(b).max())))
 
@@ -102,3 +106,18 @@ def test_status_of_fixed_step_protocols(small_data):
     assert status(float(short.grad_norm), 1e-6, "gd") == "plateau"
     assert status(float(short.grad_norm), 1e-6, "flow") == "not converged"
     assert status(1e-7, 1e-6, "gd") == "converged"
+
+
+def test_stopped_students_leave_the_batch_with_their_lambda():
+    """Two students on one data set with different lambda: the first to stop is dropped from
+    the products over X, and the other continues with its own lambda (as when alone)."""
+    ds = generate(Config(d=40, alpha=1.0, sigma=0.5, omega=0.3, seed=8))
+    X, Y = torch.from_numpy(ds.X)[None], torch.from_numpy(ds.Y)[None]
+    Q0 = torch.stack([torch.from_numpy(ds.Q_star), torch.from_numpy(ds.P[:1].T)])[None]
+    lam = torch.tensor([[0.1, 0.001]], dtype=torch.float64)
+    batch = solve(Risk(X, Y, lam), Q0, "flow", steps=2000, tol=1e-8)
+    assert int(batch.steps[0, 0]) != int(batch.steps[0, 1])
+    for c in (0, 1):
+        alone = solve(Risk(X, Y, lam[:, c:c + 1]), Q0[:, c:c + 1], "flow", steps=2000, tol=1e-8)
+        assert abs(int(alone.steps) - int(batch.steps[0, c])) <= 0.1 * int(alone.steps)
+        assert float(alone.risk) == pytest.approx(float(batch.risk[0, c]), rel=1e-9)

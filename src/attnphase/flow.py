@@ -21,7 +21,8 @@ against a long small-step gradient descent.
 
 Students are independent: each has its own time step and stops on its own tolerance; a
 data set whose students have all stopped is dropped from the batch, so it costs no
-further passes over its inputs.
+further passes over its inputs, and a student that has stopped on every remaining data set
+is dropped from the products over X.
 """
 
 from __future__ import annotations
@@ -131,18 +132,22 @@ def flow(
     mu = _initial_mu(risk, here, active)
     passes += 2
     mu_cap = opt.mu_max * mu
+    sub, key = risk, None
     for step in range(steps):
         live = active.any(1).nonzero().flatten()
         if live.numel() == 0:
             break
-        sub = risk if live.numel() == B else risk.restrict(live)
-        part = _Point(here.Q[live], here.f[live], here.g[live], here.curv[live])
-        accept, new, mu_live, n_hvp = _step(sub, part, mu[live], active[live], opt)
+        cols = active[live].any(0).nonzero().flatten()
+        if key is None or not (torch.equal(key[0], live) and torch.equal(key[1], cols)):
+            sub, key = risk.restrict(live, cols), (live, cols)  # copies X only when it shrinks
+        idx = (live[:, None], cols[None, :])
+        part = _Point(here.Q[idx], here.f[idx], here.g[idx], here.curv[idx])
+        accept, new, mu_live, n_hvp = _step(sub, part, mu[idx], active[idx], opt)
         passes[live] += 2 * (n_hvp + 1)
-        _update(here, live, new, accept)
-        mu[live] = mu_live
-        n_steps[live] += accept.long()
-        active[live] &= (_rms(here.g[live]) > tol) & (mu_live < mu_cap[live])
+        _update(here, idx, new, accept)
+        mu[idx] = mu_live
+        n_steps[idx] += accept.long()
+        active[idx] &= (_rms(here.g[idx]) > tol) & (mu_live < mu_cap[idx])
         if progress:
             progress(step, _rms(here.g))
     return here.Q, here.f, here.g, n_steps, passes
@@ -183,10 +188,11 @@ def _step(
     return accept, new, mu, n_hvp
 
 
-def _update(here: _Point, live: torch.Tensor, new: _Point, accept: torch.Tensor) -> None:
-    """Move the accepted students of data sets `live` to the trial point."""
+def _update(here: _Point, idx: tuple[torch.Tensor, torch.Tensor], new: _Point,
+            accept: torch.Tensor) -> None:
+    """Move the accepted students among `idx` (data sets, students) to the trial point."""
     a = accept[..., None, None]
-    here.Q[live] = torch.where(a, new.Q, here.Q[live])
-    here.g[live] = torch.where(a, new.g, here.g[live])
-    here.f[live] = torch.where(accept, new.f, here.f[live])
-    here.curv[live] = torch.where(a[..., None], new.curv, here.curv[live])
+    here.Q[idx] = torch.where(a, new.Q, here.Q[idx])
+    here.g[idx] = torch.where(a, new.g, here.g[idx])
+    here.f[idx] = torch.where(accept, new.f, here.f[idx])
+    here.curv[idx] = torch.where(a[..., None], new.curv, here.curv[idx])

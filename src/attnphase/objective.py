@@ -78,6 +78,53 @@ def _hvp(X: torch.Tensor, curv: torch.Tensor, V: torch.Tensor, lam: torch.Tensor
     return pullback(X, w) + lam[..., None, None] * V.double()
 
 
+def _sample_terms(grams: Grams, h: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """S, the data term per sample, dF/dS and E = dF/dA (A = h h^T, softmax taken row-wise)
+    for preactivations h (B, c, n, L, r); F = ||S V - Y||^2 / (2d) per sample."""
+    S = attention(h)
+    vv, vy = grams.vv.unsqueeze(1), grams.vy.unsqueeze(1)
+    S_vv = S @ vv
+    data = 0.5 * ((S_vv * S).sum((-1, -2)) - 2 * (S * vy.transpose(-1, -2)).sum((-1, -2))
+                  + grams.yy.unsqueeze(1))
+    dS = S_vv - vy.transpose(-1, -2)  # dF/dS (Gvv symmetric)
+    # the softmax backward, row by row: E_l = s_l * (dS_l - <s_l, dS_l>)
+    E = S * (dS - (S * dS).sum(-1, keepdim=True))
+    return S, data, dS, E
+
+
+def _grad_h(E: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+    """dF/dh = (E + E^T) h, since dA = dh h^T + h dh^T."""
+    return (E + E.transpose(-1, -2)) @ h
+
+
+def _curvature(grams: Grams, h: torch.Tensor, S: torch.Tensor, E: torch.Tensor) -> torch.Tensor:
+    """d^2 F / dh dh per sample, (B, c, n, L r, L r), in closed form.
+
+    With A_l (row l of h h^T) = D_l vec(h), D_l (L x L r), s_l = softmax(A_l),
+    K_l = diag(s_l) - s_l s_l^T its Jacobian and e_l = row l of E:
+
+        H = sum_l D_l^T (K_l Gvv K_l + diag(e_l) - s_l e_l^T - e_l s_l^T) D_l
+            + (E + E^T) (x) I_r,
+
+    the Gauss-Newton term, the softmax's second derivative contracted with dF/dS, and the
+    second derivative of h h^T contracted with dF/dA.
+    """
+    L, r = h.shape[-2:]
+    eye_L = torch.eye(L, dtype=h.dtype, device=h.device)
+    # D[l, m, j, a] = dA_lm / dh_ja = delta_lj h_ma + delta_mj h_la
+    D = (eye_L[:, None, :, None] * h[..., None, :, None, :]
+         + eye_L[None, :, :, None] * h[..., :, None, None, :])
+    D = D.reshape(*h.shape[:-2], L, L, L * r)
+    K = torch.diag_embed(S) - S[..., :, :, None] * S[..., :, None, :]  # (..., l, m, m')
+    vv = grams.vv[:, None, :, None]  # (B, 1, n, 1, L, L)
+    se = S[..., :, :, None] * E[..., :, None, :]
+    C = K @ vv @ K + torch.diag_embed(E) - se - se.transpose(-1, -2)
+    H = (D.transpose(-1, -2) @ C @ D).sum(-3)
+    EE = E + E.transpose(-1, -2)
+    eye_r = torch.eye(r, dtype=h.dtype, device=h.device)
+    return H + (EE[..., :, None, :, None] * eye_r[:, None, :]).reshape(H.shape)
+
+
 class Risk:
     """R(Q) = sum_mu ||S(Q) X_mu - Y_mu||_F^2 / (2d) + (lam/2) ||Q||_F^2 for a batch of students.
 
@@ -104,34 +151,23 @@ class Risk:
         return self._data(preactivations(self.X, Q)) + self._ridge(Q)
 
     def value_and_grad(self, Q: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """R and dR/dQ for each student: autograd on the small tensors of preactivations,
+        """R and dR/dQ for each student: the gradient in the preactivations in closed form,
         then one explicit pass X^T dR/dh (two passes over X in all)."""
-        Q = Q.detach()
-        with torch.enable_grad():
-            h = preactivations(self.X, Q).requires_grad_(True)
-            data = self._data(h)
-            (dh,) = torch.autograd.grad(data.sum(), h)
-        grad = pullback(self.X, dh) + self.lam[..., None, None] * Q.double()
-        return data.detach() + self._ridge(Q), grad
+        h = preactivations(self.X, Q)
+        _, data, _, E = _sample_terms(self.grams, h)
+        grad = pullback(self.X, _grad_h(E, h)) + self.lam[..., None, None] * Q.double()
+        return data.sum(-1) + self._ridge(Q), grad
 
     def value_grad_curvature(
         self, Q: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """R, dR/dQ and the per-sample Hessians of the data term in the preactivations,
         d^2 R / dh_mu dh_mu of shape (B, c, n, L r, L r) (the data term is a sum over samples
-        of functions of h_mu alone). Two passes over X, like `value_and_grad`."""
-        Q = Q.detach()
-        with torch.enable_grad():
-            h = preactivations(self.X, Q).requires_grad_(True)
-            data = self._data(h)
-            (dh,) = torch.autograd.grad(data.sum(), h, create_graph=True)
-            L, r = h.shape[-2:]
-            eye = torch.eye(L * r, dtype=h.dtype, device=h.device).reshape(L * r, L, r)
-            cols = [torch.autograd.grad((dh * e).sum(), h, retain_graph=True)[0]
-                    for e in eye]
-        curv = torch.stack(cols, -1).reshape(*h.shape[:-2], L * r, L * r)
-        grad = pullback(self.X, dh.detach()) + self.lam[..., None, None] * Q.double()
-        return data.detach() + self._ridge(Q), grad, curv.detach()
+        of functions of h_mu alone), in closed form. Two passes over X, like `value_and_grad`."""
+        h = preactivations(self.X, Q)
+        S, data, _, E = _sample_terms(self.grams, h)
+        grad = pullback(self.X, _grad_h(E, h)) + self.lam[..., None, None] * Q.double()
+        return data.sum(-1) + self._ridge(Q), grad, _curvature(self.grams, h, S, E)
 
     def hvp(
         self, curv: torch.Tensor, V: torch.Tensor, rows: torch.Tensor | None = None
@@ -148,10 +184,16 @@ class Risk:
             return out
         return _hvp(self.X, curv, V, self.lam)
 
-    def restrict(self, rows: torch.Tensor) -> Risk:
-        """The risk of the data sets `rows` only (copies their inputs once)."""
+    def restrict(self, rows: torch.Tensor, cols: torch.Tensor | None = None) -> Risk:
+        """The risk of the data sets `rows` and the students `cols` only (all students when
+        None); copies the inputs once unless `rows` is every data set."""
         sub = Risk.__new__(Risk)
-        sub.X = self.X[rows]
-        sub.grams = Grams(self.grams.vv[rows], self.grams.vy[rows], self.grams.yy[rows])
+        if rows.numel() == self.X.shape[0]:
+            sub.X, sub.grams = self.X, self.grams
+        else:
+            sub.X = self.X[rows]
+            sub.grams = Grams(self.grams.vv[rows], self.grams.vy[rows], self.grams.yy[rows])
         sub.lam = self.lam[rows] if self.lam.ndim else self.lam
+        if cols is not None and sub.lam.ndim == 2 and sub.lam.shape[1] > 1:
+            sub.lam = sub.lam[:, cols]
         return sub
