@@ -50,19 +50,40 @@ def run(out: Path, quads: list[int], points: int) -> None:
                     fh.flush()
 
 
-def cold(spec: str, quads: list[int]) -> None:
-    """Both branches from cold starts at the given alphas; one line per (quad, alpha)."""
-    from attnphase.theory import solve
+def cold(spec: str, quads: list[int], out: Path | None = None) -> None:
+    """Both branches from cold starts at the given alphas; one line per (quad, alpha), and
+    the points appended to `out` (the CSV `--table` reads) when given."""
+    from attnphase.theory import linear_theory, solve
 
     om, alphas = spec.split(":")
+    lin = linear_theory(float(om)).eps_g_lin
     for quad in quads:
         for a in (float(v) for v in alphas.split(",")):
             s = solve(a, float(om), branch="semantic", quad=quad)
             p = solve(a, float(om), branch="positional", quad=quad)
             print(f"omega {om} quad {quad} alpha {a}: sem theta {s.theta:.4f} "
-                  f"eps_t {s.eps_t:.7f} conv {s.converged} | pos m {p.m:.4f} "
-                  f"eps_t {p.eps_t:.7f} conv {p.converged} | delta {s.eps_t - p.eps_t:+.2e}",
-                  flush=True)
+                  f"eps_t {s.eps_t:.7f} eps_g {s.eps_g:.7f} conv {s.converged} | pos m "
+                  f"{p.m:.4f} eps_t {p.eps_t:.7f} eps_g {p.eps_g:.7f} conv {p.converged} | "
+                  f"delta {s.eps_t - p.eps_t:+.2e} | eps_g_lin {lin:.7f}", flush=True)
+            if out is not None:
+                _append(out, [(quad, x) for x in (s, p)])
+
+
+def _append(out: Path, rows) -> None:
+    from attnphase.theory.fixed_point import on_branch
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    new = not out.exists()
+    with out.open("a", newline="") as fh:
+        wr = csv.DictWriter(fh, FIELDS)
+        if new:
+            wr.writeheader()
+        for quad, x in rows:
+            wr.writerow({"omega": x.omega, "quad": quad, "branch": x.branch,
+                         "alpha": round(x.alpha, 4), "converged": x.converged,
+                         "on_branch": on_branch(x), "m": x.m, "theta": x.theta, "q": x.q,
+                         "V": x.V, "eps_g": x.eps_g, "eps_t": x.eps_t,
+                         "iterations": x.iterations})
 
 
 def table(out: Path) -> None:
@@ -96,11 +117,13 @@ def main() -> None:
     ap.add_argument("--quads", default="8,6")
     ap.add_argument("--points", type=int, default=9)
     ap.add_argument("--table", action="store_true")
-    ap.add_argument("--cold", default=None, help="'omega:a,b,c': cold starts, printed")
+    ap.add_argument("--cold", default=None,
+                    help="'omega:a,b,c[;omega:...]': cold starts, printed and appended to --out")
     args = ap.parse_args()
     quads = [int(v) for v in args.quads.split(",")]
     if args.cold:
-        cold(args.cold, quads)
+        for spec in args.cold.split(";"):
+            cold(spec, quads, Path(args.out))
     elif args.table:
         table(Path(args.out))
     else:

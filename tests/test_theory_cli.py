@@ -95,3 +95,17 @@ def test_plot_writes_png(tmp_path):
 def test_bad_input_raises_input_error(argv, word):
     with pytest.raises(InputError, match=word):
         run(argv)
+
+
+def test_theory_commands_import_neither_torch_nor_matplotlib():
+    """`attnphase theory curve` (numpy/scipy only) loads no torch and no matplotlib."""
+    import subprocess
+    import sys
+
+    banned = ["torch", "matplotlib"]
+    argv = ["theory", "curve", "--alphas", "1", "--branch", "trivial", "--json"]
+    code = ("import sys\nfrom attnphase.cli import main\n"
+            f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+            f"print(sorted(m for m in {banned!r} if m in sys.modules), file=sys.stderr)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.stderr.strip().splitlines()[-1] == "[]", proc.stderr

@@ -24,6 +24,7 @@ from .split import Nodes, split_nodes
 
 BRANCHES = ("semantic", "positional", "trivial")
 DEFAULT_QUAD = 8
+PLAIN_UNTIL = 1e-3  # cold starts: plain-rule steps until the relative change is below this
 
 
 @dataclass
@@ -48,6 +49,7 @@ class TheoryPoint:
     quad: int = DEFAULT_QUAD
     split: bool = True
     A: tuple[tuple[float, float], tuple[float, float]] = DEFAULT_A
+    note: str = ""  # why a point is not usable, where known (e.g. the branch ends nearby)
     _prox: tuple | None = field(default=None, repr=False, compare=False)
 
     def row(self) -> dict[str, float | str | bool | int | None]:
@@ -222,6 +224,9 @@ def solve(alpha: float, omega: float = 0.3, sigma: float = 0.5, lam: float = 0.0
     gs: list[np.ndarray] = []
     residual, it, converged = np.inf, 0, False
     since_search = 0 if ch.prox is not None else research_every
+    # from a cold start the split rule is switched on only near the fixed point (the plain
+    # rule's fixed point lies within ~2% of it): the early steps do not need it
+    ch.split = split and isinstance(init, TheoryPoint)
     while it < max_iter:
         it += 1
         full = since_search >= research_every
@@ -231,6 +236,11 @@ def solve(alpha: float, omega: float = 0.3, sigma: float = 0.5, lam: float = 0.0
         if not np.all(np.isfinite(fx)):
             break
         residual = _residual(x, fx, pb)
+        if ch.split != split and (residual < PLAIN_UNTIL or it >= max_iter // 3):
+            ch.split = split
+            xs.clear()
+            gs.clear()
+            continue
         if residual < tol:
             if full:
                 converged = True
@@ -367,6 +377,8 @@ def _follow(alphas: list[float], omega, sigma, lam, branch, A, kwargs,
     capped = {**kwargs, "max_iter": min(kwargs.get("max_iter", 300), 60)}
     for k, a in enumerate(alphas):
         pt = solve(a, omega, sigma, lam, A, branch, init=_predict(good, a), **kwargs)
+        if good and not usable(pt):
+            pt = _substeps(good, pt, kwargs)
         if probe and good and k % probe == 0:
             cold = solve(a, omega, sigma, lam, A, branch, **capped)
             if _rank(cold) < _rank(pt):
@@ -374,6 +386,28 @@ def _follow(alphas: list[float], omega, sigma, lam, branch, A, kwargs,
         points.append(pt)
         good = good[-1:] + [pt] if usable(pt) else []
     return points
+
+
+def _substeps(good: list[TheoryPoint], failed: TheoryPoint, kwargs,
+              splits: Sequence[int] = (2, 4)) -> TheoryPoint:
+    """Retry a continuation step that failed in 2, then 4 equal sub-steps from the last good
+    point. If none reaches `failed.alpha` on the branch, the branch is lost in between (it
+    ends, or turns too steep to follow): `failed` is returned with a `note` saying where."""
+    last = good[-1]
+    for n in splits:
+        chain = list(good)
+        for a in np.linspace(last.alpha, failed.alpha, n + 1)[1:]:
+            pt = solve(a, last.omega, last.sigma, last.lam, last.A, last.branch,
+                       init=_predict(chain, a), **kwargs)
+            if not usable(pt):
+                break
+            chain = chain[-1:] + [pt]
+        else:
+            return pt
+    failed.note = (f"{failed.branch} branch lost between alpha {last.alpha:.4g} and "
+                   f"{failed.alpha:.4g}: continuation in up to {max(splits)} steps does not "
+                   "converge on it")
+    return failed
 
 
 def _predict(good: list[TheoryPoint], alpha: float) -> TheoryPoint | None:
