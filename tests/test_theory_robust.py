@@ -28,3 +28,35 @@ def test_trivial_branch_converges_with_the_split_rule(alpha, omega):
     p = solve(alpha, omega=omega, branch="trivial")
     assert p.converged and p.m == 0.0 and p.theta == 0.0
     assert 1.0 < p.V < p.sigma**2 / p.lam * 1.5
+
+
+def test_past_a_lost_branch_only_every_fourth_point_is_solved(monkeypatch):
+    """Continuation logic with a stand-in solver whose semantic branch exists for alpha >= 1."""
+    import math
+
+    from attnphase.theory import fixed_point as fp
+
+    calls = []
+
+    def fake(alpha, omega, sigma, lam, A, branch, init=None, **kw):
+        calls.append(alpha)
+        theta = 0.5 if alpha >= 1.0 else 0.0
+        th = {"q_th": 0.1, "m_th": 0.0, "theta_th": theta * sigma**2, "V": 10.0}
+        return fp.TheoryPoint(alpha, omega, sigma, lam, branch, 0.4, 0.0, theta, 10.0,
+                              0.001, 0.002, True, 5, 1e-7, th)
+
+    monkeypatch.setattr(fp, "solve", fake)
+    alphas = [0.1 * k for k in range(2, 13)]  # 0.2 ... 1.2
+    pts = fp.curve(alphas, 0.3, branch="semantic")
+    assert all(usable(p) for p in pts if p.alpha >= 1.0)
+    lost = [p for p in pts if p.alpha < 1.0]
+    assert "semantic branch lost between alpha 1 and 0.9" in pts[7].note
+    solved = [p.alpha for p in lost if p.iterations > 0]
+    # downwards: 0.9 (continuation, then sub-steps) is where the branch is lost; beyond
+    # it only every 4th point (0.5) gets a cold start
+    assert [round(a, 6) for a in solved] == [0.5, 0.9]
+    for p in lost:
+        if p.iterations == 0:
+            assert math.isnan(p.eps_t) and not p.converged and p.note.startswith("not solved")
+    # sub-steps from 1.0 to 0.9: 2 then 4 (each stops at its first failure)
+    assert calls.count(0.95) >= 1

@@ -24,6 +24,7 @@ from .split import Nodes, split_nodes
 
 BRANCHES = ("semantic", "positional", "trivial")
 DEFAULT_QUAD = 8
+LOST_PROBE = 4  # past a lost branch, a cold start at every 4th point only
 PLAIN_UNTIL = 1e-3  # cold starts: plain-rule steps until the relative change is below this
 
 
@@ -320,6 +321,8 @@ def _start(init, pb: _Problem) -> np.ndarray:
         x = _initial(pb)
     elif isinstance(init, TheoryPoint):
         x = np.array([init.th["q_th"], init.th["m_th"], init.th["theta_th"], init.th["V"]])
+        if not np.all(np.isfinite(x)):  # an unsolved point: start cold
+            x = _initial(pb)
     else:
         x = np.asarray(init, dtype=float).copy()
     x = _constrain(np.abs(x), pb)
@@ -371,14 +374,23 @@ def _rank(pt: TheoryPoint) -> tuple[bool, float]:
 def _follow(alphas: list[float], omega, sigma, lam, branch, A, kwargs,
             probe: int = 0) -> list[TheoryPoint]:
     """Continuation along `alphas`; every `probe`-th point also tries a cold start (with a
-    budget of 60 iterations: it only competes)."""
+    budget of 60 iterations: it only competes). Once the branch is lost (`_substeps` fails),
+    only every `LOST_PROBE`-th further point is solved (cold: the branch may reappear); the
+    others are returned unsolved, with a note."""
     points: list[TheoryPoint] = []
     good: list[TheoryPoint] = []
     capped = {**kwargs, "max_iter": min(kwargs.get("max_iter", 300), 60)}
+    lost: TheoryPoint | None = None
+    lost_k = 0
     for k, a in enumerate(alphas):
+        if lost is not None and not good and (k - lost_k) % LOST_PROBE:
+            points.append(_unsolved(lost, a))
+            continue
         pt = solve(a, omega, sigma, lam, A, branch, init=_predict(good, a), **kwargs)
         if good and not usable(pt):
             pt = _substeps(good, pt, kwargs)
+            if pt.note:
+                lost, lost_k = pt, k
         if probe and good and k % probe == 0:
             cold = solve(a, omega, sigma, lam, A, branch, **capped)
             if _rank(cold) < _rank(pt):
@@ -386,6 +398,16 @@ def _follow(alphas: list[float], omega, sigma, lam, branch, A, kwargs,
         points.append(pt)
         good = good[-1:] + [pt] if usable(pt) else []
     return points
+
+
+def _unsolved(lost: TheoryPoint, alpha: float) -> TheoryPoint:
+    """A placeholder at `alpha` past the point where the branch was lost: not solved."""
+    nan = float("nan")
+    return replace(lost, alpha=float(alpha), q=nan, m=nan, theta=nan, V=nan, eps_g=nan,
+                   eps_t=nan, converged=False, iterations=0, residual=nan,
+                   th={k: nan for k in lost.th}, _prox=None,
+                   note=f"not solved: {lost.note} (only every {LOST_PROBE}th point beyond "
+                        "is tried from a cold start)")
 
 
 def _substeps(good: list[TheoryPoint], failed: TheoryPoint, kwargs,
