@@ -346,8 +346,11 @@ def curve(alphas: Sequence[float], omega: float = 0.3, sigma: float = 0.5, lam: 
           multistart: bool = False, **kwargs) -> list[TheoryPoint]:
     """Solve along `alphas` by continuation; points are returned in the order given.
 
-    Each point starts from the previous one, linearly extrapolated from the last two; after a
-    point that did not converge or left its branch the next one starts afresh. The semantic
+    Each point starts from the previous one, linearly extrapolated from the last two; a step
+    that does not converge or leaves its branch is retried in 2, then 4 sub-steps, and if
+    those fail too the branch is lost there: the point carries a `note` saying between which
+    alphas, and beyond it only every 4th point is solved (from a cold start), the others are
+    returned unsolved (NaN, `converged` False, with a note). The semantic
     branch is followed from the largest alpha down (it is born at large alpha). The theta = 0
     equations can have several solutions, so the positional (and trivial) branch is followed
     upwards with a cold start probed every 4th alpha (every alpha with `multistart`), the
