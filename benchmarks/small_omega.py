@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 WINDOWS = {0.0: 0.5, 0.1: 0.65, 0.05: 0.575, 0.15: 0.725, 0.025: 0.55, 0.075: 0.6}
+RULE_FLOOR = 0.005  # alpha_c error of the 8-node rule's positional eps_t (1.3e-3 relative)
 FIELDS = ("omega", "quad", "branch", "alpha", "converged", "on_branch", "m", "theta", "q",
           "V", "eps_g", "eps_t", "iterations")
 
@@ -117,8 +118,10 @@ def boundary_csv(points: Path, out: Path) -> None:
     """alpha_c per omega from the cold-start points (`--cold` CSV) at each rule size: linear
     interpolation of delta_eps_t across its sign change between neighbouring alphas. The value
     is the largest rule's; the error bar its change from the smaller rule (a convergence study
-    in the quadrature). Points off their branch are left out; points that stopped at the
-    iteration cap enter with their last eps_t and are counted in `capped`."""
+    in the quadrature, `alpha_c_change`), at least `RULE_FLOOR` (docs/theory.md, "Small
+    omega": the 8-node rule's own error in eps_t on the positional branch). Points off their
+    branch are left out; points that stopped at the iteration cap enter with their last eps_t
+    and are counted in `capped`."""
     from attnphase.published import alpha_c as published
 
     rows = list(csv.DictReader(points.open()))
@@ -147,7 +150,9 @@ def boundary_csv(points: Path, out: Path) -> None:
         best = found[quads[-1]]
         err = max((abs(found[n] - best) for n in quads[:-1]), default=float("nan"))
         pub = published(om)
-        table.append({"omega": om, "alpha_c": round(best, 4), "alpha_c_err": round(err, 4),
+        table.append({"omega": om, "alpha_c": round(best, 4),
+                      "alpha_c_err": round(max(err, RULE_FLOOR), 4),
+                      "alpha_c_change": round(err, 4),
                       **{f"alpha_c_quad{n}": round(found[n], 4) for n in quads},
                       "published": "" if pub != pub else pub, "capped": capped,
                       "rule": "split"})
