@@ -60,3 +60,11 @@ def test_past_a_lost_branch_only_every_fourth_point_is_solved(monkeypatch):
             assert math.isnan(p.eps_t) and not p.converged and p.note.startswith("not solved")
     # sub-steps from 1.0 to 0.9: 2 then 4 (each stops at its first failure)
     assert calls.count(0.95) >= 1
+
+
+def test_a_branch_not_found_from_a_cold_start_is_reported():
+    """sigma = 0.3, omega = 0.3: every start with theta > 0 (theta_th / rho 0.5, 0.99; V 3,
+    30; alpha 2 and 4) ends on the positional fixed point: no semantic branch there."""
+    (p,) = curve([2.0], 0.3, sigma=0.3, branch="semantic")
+    assert not usable(p) and p.theta < 1e-6
+    assert "no semantic fixed point reached from a cold start at alpha 2" in p.note

@@ -394,6 +394,11 @@ def _follow(alphas: list[float], omega, sigma, lam, branch, A, kwargs,
             pt = _substeps(good, pt, kwargs)
             if pt.note:
                 lost, lost_k = pt, k
+        elif not usable(pt):
+            pt.note = pt.note or (
+                f"no {branch} fixed point reached from a cold start at alpha {a:.4g} ("
+                + (f"the iteration ends on {'theta' if branch == 'semantic' else 'm'} = 0)"
+                   if pt.converged else "not converged)"))
         if probe and good and k % probe == 0:
             cold = solve(a, omega, sigma, lam, A, branch, **capped)
             if _rank(cold) < _rank(pt):
