@@ -109,3 +109,11 @@ def test_theory_commands_import_neither_torch_nor_matplotlib():
             f"print(sorted(m for m in {banned!r} if m in sys.modules), file=sys.stderr)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.stderr.strip().splitlines()[-1] == "[]", proc.stderr
+
+
+def test_curve_prints_the_notes_of_points_off_their_branch(capsys):
+    """sigma = 0.3: no semantic fixed point from a cold start (tests/test_theory_robust.py)."""
+    assert run(["theory", "curve", "--alphas", "2", "--sigma", "0.3", "--branch", "semantic",
+                "--json"]) == 0
+    err = capsys.readouterr().err
+    assert "note: no semantic fixed point reached from a cold start at alpha 2" in err
