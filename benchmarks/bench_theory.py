@@ -11,6 +11,8 @@ Prints Markdown tables.
     .venv/bin/python benchmarks/bench_theory.py                # both parts
     .venv/bin/python benchmarks/bench_theory.py --part curve   # the curve part only
     .venv/bin/python benchmarks/bench_theory.py --part refine  # refinement tables (minutes)
+    git archive 2d849e4 src | tar -x -C /tmp/base    # an older version, side by side:
+    .venv/bin/python benchmarks/bench_theory.py --part compare --baseline /tmp/base/src
 """
 
 from __future__ import annotations
@@ -113,13 +115,57 @@ def bench_refine(quads: list[int]) -> None:
             print()
 
 
+def _tasks() -> dict[str, float]:
+    """CPU seconds of the comparison tasks in this process's `attnphase` (see `compare`)."""
+    out = {}
+    for name, run in (
+            ("cold solve, positional alpha 1", lambda: solve(1.0, 0.3, branch="positional")),
+            ("cold solve, positional alpha 0.5", lambda: solve(0.5, 0.3, branch="positional")),
+            ("cold solve, semantic alpha 2", lambda: solve(2.0, 0.3, branch="semantic")),
+            ("curve, positional, 10 alpha in [0.3, 2]",
+             lambda: curve(np.linspace(0.3, 2.0, 10), 0.3, branch="positional")),
+            ("curve, semantic, 10 alpha in [0.95, 2]",
+             lambda: curve(np.linspace(0.95, 2.0, 10), 0.3, branch="semantic"))):
+        with Clock() as c:
+            run()
+        out[name] = c.cpu
+    return out
+
+
+def compare(baseline: str) -> None:
+    """The same tasks with the sources under `baseline` (e.g. an exported older commit's
+    `src`) and with this checkout's, one after the other in fresh processes."""
+    import json
+    import subprocess
+    import sys
+
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")
+    code = ("import json, sys; sys.argv = ['bench']; import bench_theory as b; "
+            "b.linear_theory(0.3, 0.5); print(json.dumps(b._tasks()))")
+    res = {}
+    for label, src in (("baseline", baseline), ("this checkout", here)):
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.path.dirname(__file__)])}
+        proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                              text=True, check=True)
+        res[label] = json.loads(proc.stdout.strip().splitlines()[-1])
+    print(f"## side by side, CPU s (baseline {baseline}; load {os.getloadavg()[0]:.1f})\n")
+    print("| task | baseline | this checkout | ratio |\n| --- | --- | --- | --- |")
+    for task, old in res["baseline"].items():
+        new = res["this checkout"][task]
+        print(f"| {task} | {old:.2f} | {new:.2f} | {old / new:.2f} |")
+    print()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=("curve", "boundary", "refine", "solve", "all"),
+    ap.add_argument("--part", choices=("curve", "boundary", "refine", "solve", "compare",
+                                       "all"),
                     default="all")
     ap.add_argument("--quads", default="6,8,10,12,14,16,20", help="rule sizes of 'refine'")
     ap.add_argument("--plain", action="store_true", help="curve: also the plain product rule")
     ap.add_argument("--quad", type=int, default=8, help="Gauss-Hermite nodes per variable")
+    ap.add_argument("--baseline", default=None,
+                    help="compare: the `src` folder of the version to compare against")
     ap.add_argument("--omegas", default="0,0.05,0.1,0.15,0.2,0.25,0.3,0.35,0.4,0.425")
     args = ap.parse_args()
     linear_theory(0.3, 0.5)  # warm the caches outside the clocks
@@ -127,6 +173,10 @@ def main() -> None:
         bench_curve(args.quad)
         if args.plain:
             bench_curve(args.quad, split=False)
+    if args.part == "compare":
+        if not args.baseline:
+            ap.error("--part compare needs --baseline SRC")
+        compare(args.baseline)
     if args.part == "solve":
         bench_solve(args.quad)
     if args.part == "refine":

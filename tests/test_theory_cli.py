@@ -95,3 +95,25 @@ def test_plot_writes_png(tmp_path):
 def test_bad_input_raises_input_error(argv, word):
     with pytest.raises(InputError, match=word):
         run(argv)
+
+
+def test_theory_commands_import_neither_torch_nor_matplotlib():
+    """`attnphase theory curve` (numpy/scipy only) loads no torch and no matplotlib."""
+    import subprocess
+    import sys
+
+    banned = ["torch", "matplotlib"]
+    argv = ["theory", "curve", "--alphas", "1", "--branch", "trivial", "--json"]
+    code = ("import sys\nfrom attnphase.cli import main\n"
+            f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+            f"print(sorted(m for m in {banned!r} if m in sys.modules), file=sys.stderr)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.stderr.strip().splitlines()[-1] == "[]", proc.stderr
+
+
+def test_curve_prints_the_notes_of_points_off_their_branch(capsys):
+    """sigma = 0.3: no semantic fixed point from a cold start (tests/test_theory_robust.py)."""
+    assert run(["theory", "curve", "--alphas", "2", "--sigma", "0.3", "--branch", "semantic",
+                "--json"]) == 0
+    err = capsys.readouterr().err
+    assert "note: no semantic fixed point reached from a cold start at alpha 2" in err

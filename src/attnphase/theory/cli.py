@@ -120,6 +120,8 @@ def run_curve(args: argparse.Namespace) -> int:
     for b in branches:
         pts = curve(alphas, args.omega, args.sigma, args.lam, b, A, quad=args.quad)
         rows += [p.row() for p in pts]
+        for note in dict.fromkeys(p.note for p in pts if p.note):
+            print(f"note: {note}", file=sys.stderr)
     _emit(rows, args)
     failed = sum(not r["converged"] for r in rows)
     if failed:

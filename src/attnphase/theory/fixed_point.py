@@ -24,6 +24,8 @@ from .split import Nodes, split_nodes
 
 BRANCHES = ("semantic", "positional", "trivial")
 DEFAULT_QUAD = 8
+LOST_PROBE = 4  # past a lost branch, a cold start at every 4th point only
+PLAIN_UNTIL = 1e-3  # cold starts: plain-rule steps until the relative change is below this
 
 
 @dataclass
@@ -48,6 +50,7 @@ class TheoryPoint:
     quad: int = DEFAULT_QUAD
     split: bool = True
     A: tuple[tuple[float, float], tuple[float, float]] = DEFAULT_A
+    note: str = ""  # why a point is not usable, where known (e.g. the branch ends nearby)
     _prox: tuple | None = field(default=None, repr=False, compare=False)
 
     def row(self) -> dict[str, float | str | bool | int | None]:
@@ -222,6 +225,9 @@ def solve(alpha: float, omega: float = 0.3, sigma: float = 0.5, lam: float = 0.0
     gs: list[np.ndarray] = []
     residual, it, converged = np.inf, 0, False
     since_search = 0 if ch.prox is not None else research_every
+    # from a cold start the split rule is switched on only near the fixed point (the plain
+    # rule's fixed point lies within ~2% of it): the early steps do not need it
+    ch.split = split and isinstance(init, TheoryPoint)
     while it < max_iter:
         it += 1
         full = since_search >= research_every
@@ -231,6 +237,11 @@ def solve(alpha: float, omega: float = 0.3, sigma: float = 0.5, lam: float = 0.0
         if not np.all(np.isfinite(fx)):
             break
         residual = _residual(x, fx, pb)
+        if ch.split != split and (residual < PLAIN_UNTIL or it >= max_iter // 3):
+            ch.split = split
+            xs.clear()
+            gs.clear()
+            continue
         if residual < tol:
             if full:
                 converged = True
@@ -310,6 +321,8 @@ def _start(init, pb: _Problem) -> np.ndarray:
         x = _initial(pb)
     elif isinstance(init, TheoryPoint):
         x = np.array([init.th["q_th"], init.th["m_th"], init.th["theta_th"], init.th["V"]])
+        if not np.all(np.isfinite(x)):  # an unsolved point: start cold
+            x = _initial(pb)
     else:
         x = np.asarray(init, dtype=float).copy()
     x = _constrain(np.abs(x), pb)
@@ -333,8 +346,11 @@ def curve(alphas: Sequence[float], omega: float = 0.3, sigma: float = 0.5, lam: 
           multistart: bool = False, **kwargs) -> list[TheoryPoint]:
     """Solve along `alphas` by continuation; points are returned in the order given.
 
-    Each point starts from the previous one, linearly extrapolated from the last two; after a
-    point that did not converge or left its branch the next one starts afresh. The semantic
+    Each point starts from the previous one, linearly extrapolated from the last two; a step
+    that does not converge or leaves its branch is retried in 2, then 4 sub-steps, and if
+    those fail too the branch is lost there: the point carries a `note` saying between which
+    alphas, and beyond it only every 4th point is solved (from a cold start), the others are
+    returned unsolved (NaN, `converged` False, with a note). The semantic
     branch is followed from the largest alpha down (it is born at large alpha). The theta = 0
     equations can have several solutions, so the positional (and trivial) branch is followed
     upwards with a cold start probed every 4th alpha (every alpha with `multistart`), the
@@ -361,12 +377,28 @@ def _rank(pt: TheoryPoint) -> tuple[bool, float]:
 def _follow(alphas: list[float], omega, sigma, lam, branch, A, kwargs,
             probe: int = 0) -> list[TheoryPoint]:
     """Continuation along `alphas`; every `probe`-th point also tries a cold start (with a
-    budget of 60 iterations: it only competes)."""
+    budget of 60 iterations: it only competes). Once the branch is lost (`_substeps` fails),
+    only every `LOST_PROBE`-th further point is solved (cold: the branch may reappear); the
+    others are returned unsolved, with a note."""
     points: list[TheoryPoint] = []
     good: list[TheoryPoint] = []
     capped = {**kwargs, "max_iter": min(kwargs.get("max_iter", 300), 60)}
+    lost: TheoryPoint | None = None
+    lost_k = 0
     for k, a in enumerate(alphas):
+        if lost is not None and not good and (k - lost_k) % LOST_PROBE:
+            points.append(_unsolved(lost, a))
+            continue
         pt = solve(a, omega, sigma, lam, A, branch, init=_predict(good, a), **kwargs)
+        if good and not usable(pt):
+            pt = _substeps(good, pt, kwargs)
+            if pt.note:
+                lost, lost_k = pt, k
+        elif not usable(pt):
+            pt.note = pt.note or (
+                f"no {branch} fixed point reached from a cold start at alpha {a:.4g} ("
+                + (f"the iteration ends on {'theta' if branch == 'semantic' else 'm'} = 0)"
+                   if pt.converged else "not converged)"))
         if probe and good and k % probe == 0:
             cold = solve(a, omega, sigma, lam, A, branch, **capped)
             if _rank(cold) < _rank(pt):
@@ -374,6 +406,38 @@ def _follow(alphas: list[float], omega, sigma, lam, branch, A, kwargs,
         points.append(pt)
         good = good[-1:] + [pt] if usable(pt) else []
     return points
+
+
+def _unsolved(lost: TheoryPoint, alpha: float) -> TheoryPoint:
+    """A placeholder at `alpha` past the point where the branch was lost: not solved."""
+    nan = float("nan")
+    return replace(lost, alpha=float(alpha), q=nan, m=nan, theta=nan, V=nan, eps_g=nan,
+                   eps_t=nan, converged=False, iterations=0, residual=nan,
+                   th={k: nan for k in lost.th}, _prox=None,
+                   note=f"not solved: {lost.note} (only every {LOST_PROBE}th point beyond "
+                        "is tried from a cold start)")
+
+
+def _substeps(good: list[TheoryPoint], failed: TheoryPoint, kwargs,
+              splits: Sequence[int] = (2, 4)) -> TheoryPoint:
+    """Retry a continuation step that failed in 2, then 4 equal sub-steps from the last good
+    point. If none reaches `failed.alpha` on the branch, the branch is lost in between (it
+    ends, or turns too steep to follow): `failed` is returned with a `note` saying where."""
+    last = good[-1]
+    for n in splits:
+        chain = list(good)
+        for a in np.linspace(last.alpha, failed.alpha, n + 1)[1:]:
+            pt = solve(a, last.omega, last.sigma, last.lam, last.A, last.branch,
+                       init=_predict(chain, a), **kwargs)
+            if not usable(pt):
+                break
+            chain = chain[-1:] + [pt]
+        else:
+            return pt
+    failed.note = (f"{failed.branch} branch lost between alpha {last.alpha:.4g} and "
+                   f"{failed.alpha:.4g}: continuation in up to {max(splits)} steps does not "
+                   "converge on it")
+    return failed
 
 
 def _predict(good: list[TheoryPoint], alpha: float) -> TheoryPoint | None:

@@ -90,24 +90,28 @@ def polish(h, w, T, V: float, sigma: float, max_steps: int = 30, tol: float = 1e
         if not going.all():
             active, ha, wa, Ta = active[going], ha[going], wa[going], Ta[going]
             g, step, scale = g[going], step[going], scale[going]
-        # backtracking: the full Newton step first, shorter ones only where it does not
-        # descend, then gradient steps (scale V / 2, the quadratic term's inverse curvature)
+        # backtracking: the full Newton step first; where it does not descend, the shorter
+        # Newton steps and then gradient steps (scale V / 2, the quadratic term's inverse
+        # curvature), all tried in one batch, the first that descends in that order is taken
         newh, newval = ha.copy(), val[active].copy()
         moved = np.zeros(active.size)
-        todo = np.arange(active.size)
-        for direction in (step, -0.5 * V * g):
-            for t in _STEPS:
-                trial = ha[todo] + t * direction[todo]
-                tval = objective(trial, wa[todo], Ta[todo], V, sigma)
-                ok = tval < newval[todo]
-                done = todo[ok]
-                newh[done], newval[done] = trial[ok], tval[ok]
-                moved[done] = t * np.max(np.abs(direction[done]), axis=1)
-                todo = todo[~ok]
-                if todo.size == 0:
-                    break
-            if todo.size == 0:
-                break
+        trial = ha + step
+        tval = objective(trial, wa, Ta, V, sigma)
+        ok = tval < newval
+        newh[ok], newval[ok] = trial[ok], tval[ok]
+        moved[ok] = np.max(np.abs(step[ok]), axis=1)
+        todo = np.nonzero(~ok)[0]
+        if todo.size:
+            dirs = np.concatenate([_STEPS[1:, None, None] * step[todo][None],
+                                   _STEPS[:, None, None] * (-0.5 * V) * g[todo][None]])
+            trial = ha[todo][None] + dirs                       # (7, n, 2)
+            tval = objective(trial, wa[todo][None], Ta[todo][None], V, sigma)
+            ok = tval < newval[todo][None]
+            first = np.argmax(ok, axis=0)
+            hit = ok[first, np.arange(todo.size)]
+            k, sel = first[hit], todo[hit]
+            newh[sel], newval[sel] = trial[k, hit], tval[k, hit]
+            moved[sel] = np.max(np.abs(dirs[k, hit]), axis=1)
         h[active], val[active] = newh, newval
         active = active[moved > scale]
     return h, val

@@ -64,16 +64,16 @@ def _switch_points(rule: LineRule, probes: ProxResult, inputs: Inputs, V: float,
     line, j = np.nonzero(two[:, :-1] | two[:, 1:])
     t0, t1 = rule.inner[j], rule.inner[j + 1]
 
-    def follow(h_from: np.ndarray, frm: np.ndarray, to: np.ndarray):
-        hh, vv = h_from, None
-        for k in range(1, substeps + 1):
-            tk = frm + (to - frm) * k / substeps
-            wk, Tk = inputs(line_points(rule.outer[line], tk[:, None]))
-            hh, vv = polish(hh, wk, Tk, V, sigma)
-        return hh, vv
-
-    hc, vc = follow(h[line, j], t0, t1)
-    hb, vb = follow(h[line, j + 1], t1, t0)
+    # both directions in one batch: from probe j forwards, from probe j + 1 backwards
+    hh, vv = np.concatenate([h[line, j], h[line, j + 1]]), None
+    frm, to = np.concatenate([t0, t1]), np.concatenate([t1, t0])
+    outer2 = np.concatenate([rule.outer[line], rule.outer[line]])
+    for k in range(1, substeps + 1):
+        tk = frm + (to - frm) * k / substeps
+        wk, Tk = inputs(line_points(outer2, tk[:, None]))
+        hh, vv = polish(hh, wk, Tk, V, sigma)
+    hc, hb = np.split(hh, 2)
+    vc, vb = np.split(vv, 2)
     jump = ~_same(hc, h[line, j + 1]) | ~_same(hb, h[line, j])
     line, j, hc, vc, hb, vb = line[jump], j[jump], hc[jump], vc[jump], hb[jump], vb[jump]
     if line.size == 0:
@@ -99,8 +99,9 @@ def _switch_points(rule: LineRule, probes: ProxResult, inputs: Inputs, V: float,
                       b[idx] - fb[idx] * (b[idx] - a[idx]) / np.where(den > 0, den, 1.0))
         cc = np.clip(cc, a[idx] + 1e-3 * (b[idx] - a[idx]), b[idx] - 1e-3 * (b[idx] - a[idx]))
         wc, Tc = inputs(line_points(outer[idx], cc[:, None]))
-        ha, va = polish(hA[idx], wc, Tc, V, sigma)
-        hb_, vb_ = polish(hB[idx], wc, Tc, V, sigma)
+        hab, vab = polish(np.concatenate([hA[idx], hB[idx]]), np.concatenate([wc, wc]),
+                          np.concatenate([Tc, Tc]), V, sigma)
+        (ha, hb_), (va, vb_) = np.split(hab, 2), np.split(vab, 2)
         fc = va - vb_
         gone = _same(ha, hb_)
         # both polishes reached one minimum: the basin it is not nearer to has vanished
