@@ -29,8 +29,8 @@ SIGNS = np.array([1.0, -1.0])
 
 @dataclass(frozen=True)
 class Problem2:
-    """Model parameters of one fixed point; `branch` holds theta (positional) or theta and m
-    (trivial) at 0, the other branches are free and differ only by their start."""
+    """Model parameters of one fixed point; `branch` holds m (semantic), theta (positional)
+    or both (trivial) at 0; the mixed branch is free."""
 
     alpha: float
     omega: float
@@ -132,21 +132,32 @@ class Channel2:
             thh = pb.alpha / r * E["f_eta"]
         Vh = -pb.alpha * E["f_xi"] @ Rinv + np.outer(thh, s.theta) @ np.linalg.pinv(s.q)
         Vh = 0.5 * (Vh + Vh.T)
-        if pb.branch == "trivial":
+        if pb.branch in ("semantic", "trivial"):
             mh = np.zeros(2)
         return Hats(0.5 * (qh + qh.T), mh, thh, Vh)
 
 
 def order_params(h: Hats, pb: Problem2) -> State2 | None:
-    """New state from the conjugates; None where D = lam + sigma^2 Vh is not positive definite."""
+    """New state from the conjugates; None where they are not finite.
+
+    Away from a fixed point D = lam + sigma^2 Vh can lose positive definiteness (as for
+    rank 1 from a poor start); its eigenvalues are then raised to lam / 2, a safeguard that
+    leaves every fixed point with D >= lam / 2 unchanged (`clipped` says where it acted).
+    """
     s2 = pb.sigma**2
     D = pb.lam * np.eye(2) + s2 * h.Vh
-    if not np.all(np.isfinite(D)) or np.linalg.eigvalsh(D)[0] <= 0:
+    if not np.all(np.isfinite(D)):
         return None
-    Di = np.linalg.inv(D)
+    ev, U = np.linalg.eigh(D)
+    Di = (U / np.maximum(ev, 0.5 * pb.lam)) @ U.T
     B = s2 * h.qh + np.outer(h.mh, h.mh) + s2 * pb.rho * np.outer(h.thh, h.thh)
     q = s2 * Di @ B @ Di
     return State2(0.5 * (q + q.T), Di @ h.mh, s2 * pb.rho * Di @ h.thh, s2 * Di)
+
+
+def clipped(h: Hats, pb: Problem2) -> bool:
+    """Whether `order_params` had to raise an eigenvalue of D at these conjugates."""
+    return bool(np.linalg.eigvalsh(pb.lam * np.eye(2) + pb.sigma**2 * h.Vh)[0] < 0.5 * pb.lam)
 
 
 def free_entropy(s: State2, h: Hats, pb: Problem2, mean_value: float) -> float:
