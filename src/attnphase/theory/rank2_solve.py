@@ -177,3 +177,19 @@ def _point(pb: Problem2, branch: str, s: State2, h: Hats, values: dict, rule: QM
             err[k] = float(np.std([b[k] for b in blocks], ddof=1) / np.sqrt(len(blocks)))
     return Rank2Point(pb.alpha, pb.omega, pb.sigma, pb.lam, branch, float(eps_g), eps_t,
                       converged, it, residual, invariants(s, pb.sigma), err, s)
+
+
+def curve_rank2(alphas: Sequence[float], omega: float = 0.3, sigma: float = 0.5,
+                lam: float = 0.01, branch: str = "mixed",
+                A: Sequence[Sequence[float]] | None = None, **kwargs) -> list[Rank2Point]:
+    """Rank-2 fixed points along `alphas` (order kept), each started from the previous
+    converged one (continuation from the largest alpha down) or else from the branch start."""
+    alphas = [float(a) for a in alphas]
+    order = sorted(range(len(alphas)), key=lambda i: -alphas[i])
+    out: list[Rank2Point | None] = [None] * len(alphas)
+    prev: State2 | None = None
+    for i in order:
+        pt = solve_rank2(alphas[i], omega, sigma, lam, A, branch, init=prev, **kwargs)
+        out[i] = pt
+        prev = pt.state if pt.converged else None
+    return [p for p in out if p is not None]
