@@ -9,7 +9,8 @@ student means `w_l = R xi_l + s_l m` (R = q^{1/2}, s = (+1, -1)), teacher
     thh = alpha / r E[sum_l eta_l f_l]      Vh = -alpha E[sum_l f_l xi_l^T] R^+ + thh theta^T q^+
 
 Weight side, `D = lam I + sigma^2 Vh`: `V = sigma^2 D^-1`, `m = D^-1 mh`,
-`theta = sigma^2 rho D^-1 thh`, `q = sigma^2 D^-1 (sigma^2 qh + mh mh^T + sigma^2 rho thh thh^T) D^-1`.
+`theta = sigma^2 rho D^-1 thh`,
+`q = sigma^2 D^-1 (sigma^2 qh + mh mh^T + sigma^2 rho thh thh^T) D^-1`.
 For r = 1 (one column) these are the equations of docs/model.md §5.
 """
 

@@ -63,11 +63,8 @@ def canonical(s: State2, tiny: float = 1e-9) -> State2:
     u = u / np.linalg.norm(u)
     O = np.array([[u[0], -u[1]], [u[1], u[0]]])
     r = s.rotated(O)
-    if other == "m" and abs(r.m[1]) > tiny:
-        flip = r.m[1] < 0
-    else:
-        flip = other != "none" and r.q[0, 1] < 0
-    if flip:
+    m_sets_sign = other == "m" and abs(r.m[1]) > tiny
+    if (r.m[1] < 0) if m_sets_sign else (other != "none" and r.q[0, 1] < 0):
         r = r.rotated(np.diag([1.0, -1.0]))
     return r
 
