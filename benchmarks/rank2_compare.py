@@ -12,7 +12,6 @@ positional theory) and the others, next to the theory's branches.
 from __future__ import annotations
 
 import argparse
-import json
 
 import numpy as np
 import pandas as pd
@@ -33,7 +32,7 @@ def main() -> int:
     ap.add_argument("--sims", required=True)
     ap.add_argument("--theory", required=True)
     a = ap.parse_args()
-    sims = pd.DataFrame([json.loads(line) for line in open(a.sims)])
+    sims = pd.read_json(a.sims, lines=True)
     theory = pd.read_csv(a.theory)
     print("| alpha | source | n | " + " | ".join(KEYS) + " |")
     print("| --- " * (len(KEYS) + 3) + "|")
