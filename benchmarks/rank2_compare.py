@@ -1,7 +1,8 @@
 """Table for docs/theory_rank2.md: rank-2 theory against the d = 1000 simulations.
 
 Reads the simulations of `benchmarks/rank2_sims.py` (JSON lines) and the theory of
-`attnphase theory curve --rank 2 --csv` and prints a markdown table in invariant form:
+`attnphase theory curve --rank 2 --csv` (or `benchmarks/rank2_theory.py`, JSON lines)
+and prints a markdown table in invariant form:
 simulations per (alpha, init) as mean +- standard error over seeds, split into students
 that kept two equal columns (q_eig2 < 1e-3: a rank-1 student, compared with the rank-1
 positional theory) and the others, next to the theory's branches.
@@ -33,7 +34,8 @@ def main() -> int:
     ap.add_argument("--theory", required=True)
     a = ap.parse_args()
     sims = pd.read_json(a.sims, lines=True)
-    theory = pd.read_csv(a.theory)
+    theory = (pd.read_json(a.theory, lines=True) if a.theory.endswith(".jsonl")
+              else pd.read_csv(a.theory))
     print("| alpha | source | n | " + " | ".join(KEYS) + " |")
     print("| --- " * (len(KEYS) + 3) + "|")
     for alpha in sorted(sims["alpha"].unique()):
