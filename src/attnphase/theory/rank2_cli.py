@@ -6,8 +6,6 @@ import argparse
 import sys
 
 from ..errors import InputError
-from .rank2_quadrature import qmc_rule
-from .rank2_solve import STARTS, curve_rank2
 
 
 def add_rank2_args(p: argparse.ArgumentParser) -> None:
@@ -21,6 +19,9 @@ def add_rank2_args(p: argparse.ArgumentParser) -> None:
 
 def run_curve_rank2(args: argparse.Namespace, A, alphas: list[float], emit) -> int:
     """Handler of `theory curve --rank 2` (A and alphas already validated by the caller)."""
+    from .rank2_quadrature import qmc_rule
+    from .rank2_solve import STARTS, curve_rank2
+
     n = args.qmc
     if n < 16 or n & (n - 1):
         raise InputError(f"--qmc {n}: expected a power of 2 >= 16")

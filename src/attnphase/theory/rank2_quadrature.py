@@ -14,7 +14,6 @@ from functools import lru_cache
 
 import numpy as np
 from scipy.special import ndtri
-from scipy.stats import qmc
 
 
 @dataclass(frozen=True)
@@ -48,6 +47,8 @@ def qmc_rule(n: int = 512, k: int = 8, dim: int = 6, seed: int = 0) -> QMCRule:
     """`k` scrambled Sobol blocks of `n` points (a power of 2) for N(0, I_dim) expectations."""
     if n < 2 or n & (n - 1) or k < 1 or dim < 1:
         raise ValueError(f"qmc_rule: n={n} (a power of 2 >= 2), k={k}, dim={dim} (>= 1)")
+    from scipy.stats import qmc  # scipy.stats is slow to import: only when a rule is built
+
     rng = np.random.default_rng(seed)
     blocks = []
     for _ in range(k):
