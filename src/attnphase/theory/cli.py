@@ -16,6 +16,7 @@ from ..transitions import downcrossing, global_minimiser
 from .boundary import boundary, boundary_error
 from .fixed_point import BRANCHES, curve, values
 from .linear import linear_theory
+from .rank2_cli import add_rank2_args, run_curve_rank2
 
 A_HELP = "2 x 2 positional matrix: 'paper', 'appendix' or a,b,c,d (row-major)"
 
@@ -28,7 +29,8 @@ def register(subparsers) -> None:
     c = sub.add_parser("curve", help="fixed points along alpha at one omega")
     _model_args(c)
     c.add_argument("--alphas", default="0.05:2:40", help="'a,b,c' or 'start:stop:count'")
-    c.add_argument("--branch", default="all", choices=(*BRANCHES, "all"))
+    c.add_argument("--branch", default="all", choices=(*BRANCHES, "mixed", "all"))
+    add_rank2_args(c)
     _output_args(c)
     c.set_defaults(func=run_curve)
 
@@ -115,6 +117,11 @@ def run_curve(args: argparse.Namespace) -> int:
     """Handler of `theory curve`."""
     A = _check(args)
     alphas = _alphas(args.alphas)
+    if args.rank == 2:
+        return run_curve_rank2(args, A, alphas, _emit)
+    if args.branch == "mixed":
+        raise InputError("--branch mixed: only with --rank 2 (rank 1: semantic, positional, "
+                         "trivial, all)")
     branches = BRANCHES if args.branch == "all" else (args.branch,)
     rows = []
     for b in branches:
