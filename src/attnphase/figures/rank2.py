@@ -2,8 +2,8 @@
 
 Maps of eps_g_lin - eps_g and of what each column of Q learns (|theta_k| and |m_k|/sigma^2).
 The columns of a rank-2 student are interchangeable, so in each run column 1 is the one with
-the larger |theta_k| (the more semantic one). No theory lines: the rank-2 theory is not part
-of `attnphase.theory` yet.
+the larger |theta_k| (the more semantic one). No theory lines: the rank-2 theory
+(`attnphase.theory.curve_rank2`, docs/theory_rank2.md) has no phase boundary yet.
 """
 
 from __future__ import annotations
