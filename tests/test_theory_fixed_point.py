@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from attnphase.theory import curve, solve
-from attnphase.theory.channel import attention_diag, check_A, loss, teacher_diag
-from attnphase.theory.fixed_point import _Channel, _Problem
+from attnphase.theory.channel import Problem, attention_diag, check_A, loss, teacher_diag
+from attnphase.theory.fixed_point import _Channel
 from attnphase.theory.quadrature import line_rule
 
 
@@ -35,7 +35,7 @@ def test_public_normalisation(sem2):
 def test_eps_t_equals_training_loss_at_the_fixed_point(sem2):
     """-Phi = alpha E[sigma^2 ||S(hp) - T||^2] / 2 + lam q / 2: the training loss R(Q) / d."""
     p = sem2
-    pb = _Problem(p.alpha, p.omega, p.sigma, p.lam, check_A(None), "semantic")
+    pb = Problem(p.alpha, p.omega, p.sigma, p.lam, check_A(None), "semantic")
     ch = _Channel(pb, line_rule(p.quad), 15)
     x = np.array([p.th[k] for k in ("q_th", "m_th", "theta_th", "V")])
     ch.conjugates(x, global_search=True)

@@ -10,11 +10,11 @@ from scipy.special import ndtr
 
 from attnphase.errors import InputError
 from attnphase.theory import solve
-from attnphase.theory.channel import check_A, teacher_diag
+from attnphase.theory.channel import Problem, check_A, teacher_diag
 from attnphase.theory.cli import register
 from attnphase.theory.quadrature import line_rule
 from attnphase.theory.rank2_channel import grad_hess, loss, objective
-from attnphase.theory.rank2_equations import Channel2, Problem2, order_params
+from attnphase.theory.rank2_equations import Channel2, order_params
 from attnphase.theory.rank2_prox import polish, prox_global
 from attnphase.theory.rank2_quadrature import qmc_rule
 from attnphase.theory.rank2_solve import solve_rank2
@@ -47,7 +47,7 @@ def test_reduces_to_rank1_on_the_same_nodes(rank1):
     P = rule.probes
     nodes = np.zeros((len(P), 6))
     nodes[:, 0], nodes[:, 2], nodes[:, 4:] = P[:, 0], P[:, 1], P[:, 2:]  # column 1 of xi
-    pb = Problem2(pt.alpha, 0.3, SIGMA, LAM, check_A(None), branch)
+    pb = Problem(pt.alpha, 0.3, SIGMA, LAM, check_A(None), branch)
     h = Channel2(pb, nodes, rule.weights).hats(_embedded(pt))
     th = pt.th
     scale = {"qh": th["qh"], "mh": 1e-3, "thh": 1e-3, "Vh": th["Vh"]}
@@ -71,7 +71,7 @@ def test_reduces_to_rank1_with_the_qmc_rule(rank1):
     degrees of freedom, see the next test)."""
     branch, pt = rank1
     rule = qmc_rule(256, 8)
-    pb = Problem2(pt.alpha, 0.3, SIGMA, LAM, check_A(None), branch)
+    pb = Problem(pt.alpha, 0.3, SIGMA, LAM, check_A(None), branch)
     ch = Channel2(pb, rule.nodes, rule.weights)
     s = _embedded(pt)
     values = ch.per_node(s, True)
@@ -182,7 +182,7 @@ def test_fixed_point_free_entropy_is_the_training_loss():
     rule = qmc_rule(64, 8)
     p = solve_rank2(2.0, 0.3, SIGMA, LAM, branch="mixed", rule=rule)
     assert p.converged
-    pb = Problem2(2.0, 0.3, SIGMA, LAM, check_A(None), "mixed")
+    pb = Problem(2.0, 0.3, SIGMA, LAM, check_A(None), "mixed")
     values = Channel2(pb, rule.nodes, rule.weights).per_node(p.state, True)
     direct = 2.0 / 2 * rule.weights @ values["loss_h"] + LAM / 2 * np.trace(p.state.q) / SIGMA**2
     assert p.eps_t == pytest.approx(direct, abs=p.err["eps_t"])

@@ -7,6 +7,8 @@ their diagonal entries, which is all the loss needs: `||S - T||_F^2 = 2 sum_l (S
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.special import expit
 
@@ -19,6 +21,24 @@ def check_A(A) -> np.ndarray:
     """Return `A` (None: the default) as a 2 x 2 float array; config's validation (an
     InputError, a ValueError, unless it is row-stochastic)."""
     return np.asarray(A_rows(DEFAULT_A if A is None else A, 2), dtype=float)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Model parameters of one fixed point; `branch` names which order parameters are held
+    at 0 (rank 1: theta on the positional and trivial branches, m on the trivial one; rank 2:
+    m on the semantic, theta on the positional, both on the trivial; mixed: none)."""
+
+    alpha: float
+    omega: float
+    sigma: float
+    lam: float
+    A: np.ndarray
+    branch: str
+
+    @property
+    def rho(self) -> float:
+        return self.sigma**2
 
 
 def logits(h: np.ndarray) -> np.ndarray:

@@ -105,6 +105,16 @@ def _emit(rows: list[dict], args: argparse.Namespace) -> None:
         print(text_table(rows, list(rows[0]), _fmt))
 
 
+def _emit_curve(rows: list[dict], args: argparse.Namespace) -> int:
+    """Emit a curve's points and warn about the unconverged ones; exit status 0."""
+    _emit(rows, args)
+    failed = sum(not r["converged"] for r in rows)
+    if failed:
+        print(f"warning: {failed} point(s) did not converge (see 'converged', 'residual')",
+              file=sys.stderr)
+    return 0
+
+
 def _fmt(v) -> str:
     if v is None:
         return "-"
@@ -118,7 +128,7 @@ def run_curve(args: argparse.Namespace) -> int:
     A = _check(args)
     alphas = _alphas(args.alphas)
     if args.rank == 2:
-        return run_curve_rank2(args, A, alphas, _emit)
+        return run_curve_rank2(args, A, alphas, _emit_curve)
     if args.branch == "mixed":
         raise InputError("--branch mixed: only with --rank 2 (rank 1: semantic, positional, "
                          "trivial, all)")
@@ -129,12 +139,7 @@ def run_curve(args: argparse.Namespace) -> int:
         rows += [p.row() for p in pts]
         for note in dict.fromkeys(p.note for p in pts if p.note):
             print(f"note: {note}", file=sys.stderr)
-    _emit(rows, args)
-    failed = sum(not r["converged"] for r in rows)
-    if failed:
-        print(f"warning: {failed} point(s) did not converge (see 'converged', 'residual')",
-              file=sys.stderr)
-    return 0
+    return _emit_curve(rows, args)
 
 
 def run_boundary(args: argparse.Namespace) -> int:

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .channel import DEFAULT_A, check_A, loss, teacher_diag
+from .channel import DEFAULT_A, Problem, check_A, loss, teacher_diag
+from .mixing import mix
 from .prox import ProxResult, prox_global, refine
 from .quadrature import LineRule, line_rule
 from .split import Nodes, split_nodes
@@ -62,20 +63,6 @@ class TheoryPoint:
                 for k, v in row.items()}
 
 
-@dataclass(frozen=True)
-class _Problem:
-    alpha: float
-    omega: float
-    sigma: float
-    lam: float
-    A: np.ndarray
-    branch: str
-
-    @property
-    def rho(self) -> float:
-        return self.sigma**2
-
-
 class _Channel:
     """Expectations over the quadrature rule, with the prox minima carried between calls.
 
@@ -83,7 +70,7 @@ class _Channel:
     each state are rebuilt around the prox's basin switches (`split.split_nodes`).
     """
 
-    def __init__(self, pb: _Problem, rule: LineRule, n_grid: int, split: bool = True):
+    def __init__(self, pb: Problem, rule: LineRule, n_grid: int, split: bool = True):
         self.pb, self.rule, self.n_grid, self.split = pb, rule, n_grid, split
         self.probes = rule.probes
         self.prox: ProxResult | None = None
@@ -144,7 +131,7 @@ class _Channel:
         return np.array([qh, mh, thh, Vh])
 
 
-def _order_params(hats: np.ndarray, pb: _Problem) -> np.ndarray:
+def _order_params(hats: np.ndarray, pb: Problem) -> np.ndarray:
     """New (q, m, theta, V) from the conjugates."""
     qh, mh, thh, Vh = hats
     s2 = pb.sigma**2
@@ -155,13 +142,13 @@ def _order_params(hats: np.ndarray, pb: _Problem) -> np.ndarray:
     return np.array([q, mh / D, s2 * pb.rho * thh / D, s2 / D])
 
 
-def _residual(x: np.ndarray, fx: np.ndarray, pb: _Problem) -> float:
+def _residual(x: np.ndarray, fx: np.ndarray, pb: Problem) -> float:
     """Largest change relative to max(|x|, 1% of the natural scale: rho for q, theta; 1 else)."""
     floor = 0.01 * np.array([pb.rho, 1.0, pb.rho, 1.0])
     return float(np.max(np.abs(fx - x) / np.maximum(np.abs(x), floor)))
 
 
-def _initial(pb: _Problem) -> np.ndarray:
+def _initial(pb: Problem) -> np.ndarray:
     rho = pb.rho
     if pb.branch == "semantic":
         return np.array([rho, 0.0, 0.9 * rho, 1.0])
@@ -212,7 +199,7 @@ def solve(alpha: float, omega: float = 0.3, sigma: float = 0.5, lam: float = 0.0
         raise ValueError(f"n_grid={n_grid}: expected an odd number >= 3")
     if damping is None:
         damping = 0.8 if branch == "positional" else 0.5
-    pb = _Problem(float(alpha), float(omega), float(sigma), float(lam), check_A(A), branch)
+    pb = Problem(float(alpha), float(omega), float(sigma), float(lam), check_A(A), branch)
     ch = _Channel(pb, line_rule(quad, even_in_eta=branch != "semantic"), n_grid, split)
     if (isinstance(init, TheoryPoint) and init.quad == quad and init._prox is not None
             and init._prox[0].h.shape[0] == ch.probes.shape[0]):
@@ -265,7 +252,7 @@ def stability(pt: TheoryPoint, n_grid: int = 15) -> float:
     branch it includes the growth of a small theta. Values above 1 mark an unstable fixed
     point; the crossing of 1 along alpha is a spinodal.
     """
-    pb = _Problem(pt.alpha, pt.omega, pt.sigma, pt.lam, check_A(pt.A), "semantic")
+    pb = Problem(pt.alpha, pt.omega, pt.sigma, pt.lam, check_A(pt.A), "semantic")
     ch = _Channel(pb, line_rule(pt.quad), n_grid, pt.split)
     x0 = np.array([pt.th["q_th"], pt.th["m_th"], pt.th["theta_th"], pt.th["V"]])
     base = pt._prox
@@ -285,7 +272,7 @@ def stability(pt: TheoryPoint, n_grid: int = 15) -> float:
     return float(np.max(np.linalg.eigvals(J).real))
 
 
-def _constrain(x: np.ndarray, pb: _Problem) -> np.ndarray:
+def _constrain(x: np.ndarray, pb: Problem) -> np.ndarray:
     if pb.branch != "semantic":
         x[2] = 0.0
     if pb.branch == "trivial":
@@ -293,30 +280,20 @@ def _constrain(x: np.ndarray, pb: _Problem) -> np.ndarray:
     return x
 
 
-def _mix(x, fx, xs: list, gs: list, damping: float, memory: int, pb: _Problem) -> np.ndarray:
+def _mix(x, fx, xs: list, gs: list, damping: float, memory: int, pb: Problem) -> np.ndarray:
     """Damped step, Anderson-accelerated over the last `memory` steps when that is safe."""
-    g = fx - x
-    xs.append(x.copy())
-    gs.append(g.copy())
-    del xs[:-(memory + 1)], gs[:-(memory + 1)]
-    new = x + (1.0 - damping) * g
-    if memory > 0 and len(xs) > 1:
-        dX = np.diff(np.array(xs), axis=0).T
-        dG = np.diff(np.array(gs), axis=0).T
-        gamma, *_ = np.linalg.lstsq(dG, g, rcond=None)
-        cand = x + (1.0 - damping) * g - (dX + (1.0 - damping) * dG) @ gamma
+    def admit(cand: np.ndarray) -> np.ndarray | None:
         cand = _constrain(cand, pb)
-        if np.all(np.isfinite(cand)) and cand[0] > cand[2] ** 2 / pb.rho and cand[3] > 0:
-            new = cand
-        else:
-            xs.clear()
-            gs.clear()
+        ok = np.all(np.isfinite(cand)) and cand[0] > cand[2] ** 2 / pb.rho and cand[3] > 0
+        return cand if ok else None
+
+    new = mix(x, fx, xs, gs, damping, memory, admit)
     new[0] = max(new[0], 1.0001 * new[2] ** 2 / pb.rho, 1e-10)
     new[3] = max(new[3], 1e-10)
     return new
 
 
-def _start(init, pb: _Problem) -> np.ndarray:
+def _start(init, pb: Problem) -> np.ndarray:
     if init is None:
         x = _initial(pb)
     elif isinstance(init, TheoryPoint):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from ..errors import InputError
 
@@ -31,9 +30,4 @@ def run_curve_rank2(args: argparse.Namespace, A, alphas: list[float], emit) -> i
     for b in branches:
         rows += [p.row() for p in curve_rank2(alphas, args.omega, args.sigma, args.lam, b, A,
                                               rule=rule)]
-    emit(rows, args)
-    failed = sum(not r["converged"] for r in rows)
-    if failed:
-        print(f"warning: {failed} point(s) did not converge (see 'converged', 'residual')",
-              file=sys.stderr)
-    return 0
+    return emit(rows, args)

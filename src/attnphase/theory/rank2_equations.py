@@ -20,29 +20,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .channel import teacher_diag
+from .channel import Problem, teacher_diag
 from .rank2_channel import loss
 from .rank2_prox import Prox2, prox_global, refine
 from .rank2_state import State2
 
 SIGNS = np.array([1.0, -1.0])
-
-
-@dataclass(frozen=True)
-class Problem2:
-    """Model parameters of one fixed point; `branch` holds m (semantic), theta (positional)
-    or both (trivial) at 0; the mixed branch is free."""
-
-    alpha: float
-    omega: float
-    sigma: float
-    lam: float
-    A: np.ndarray
-    branch: str
-
-    @property
-    def rho(self) -> float:
-        return self.sigma**2
 
 
 @dataclass(frozen=True)
@@ -64,7 +47,7 @@ def sqrt_psd(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (U * root) @ U.T, (U * inv) @ U.T
 
 
-def channel_inputs(s: State2, points: np.ndarray, pb: Problem2):
+def channel_inputs(s: State2, points: np.ndarray, pb: Problem):
     """Student means w (N, 2, 2), teacher diagonal T (N, 2) at 6-D points (xi (4), eta (2)),
     with xi ordered (token 1: columns 1, 2; token 2: columns 1, 2); also (R^+, r)."""
     R, Rinv = sqrt_psd(s.q)
@@ -85,7 +68,7 @@ def resid(s: State2, rho: float) -> float:
 class Channel2:
     """Expectations over a fixed rule (nodes (N, 6), weights (N,)), prox minima tracked."""
 
-    def __init__(self, pb: Problem2, nodes: np.ndarray, weights: np.ndarray, n_grid: int = 7):
+    def __init__(self, pb: Problem, nodes: np.ndarray, weights: np.ndarray, n_grid: int = 7):
         self.pb, self.nodes, self.weights, self.n_grid = pb, nodes, weights, n_grid
         self.prox: Prox2 | None = None
         self.w = self.T = None
@@ -138,7 +121,7 @@ class Channel2:
         return Hats(0.5 * (qh + qh.T), mh, thh, Vh)
 
 
-def order_params(h: Hats, pb: Problem2) -> State2 | None:
+def order_params(h: Hats, pb: Problem) -> State2 | None:
     """New state from the conjugates; None where they are not finite.
 
     Away from a fixed point D = lam + sigma^2 Vh can lose positive definiteness (as for
@@ -156,12 +139,12 @@ def order_params(h: Hats, pb: Problem2) -> State2 | None:
     return State2(0.5 * (q + q.T), Di @ h.mh, s2 * pb.rho * Di @ h.thh, s2 * Di)
 
 
-def clipped(h: Hats, pb: Problem2) -> bool:
+def clipped(h: Hats, pb: Problem) -> bool:
     """Whether `order_params` had to raise an eigenvalue of D at these conjugates."""
     return bool(np.linalg.eigvalsh(pb.lam * np.eye(2) + pb.sigma**2 * h.Vh)[0] < 0.5 * pb.lam)
 
 
-def free_entropy(s: State2, h: Hats, pb: Problem2, mean_value: float) -> float:
+def free_entropy(s: State2, h: Hats, pb: Problem, mean_value: float) -> float:
     """Phi at (s, h), `mean_value` = E[min of the prox objective] (docs/theory_rank2.md §4)."""
     s2 = pb.sigma**2
     D = pb.lam * np.eye(2) + s2 * h.Vh

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .channel import check_A
-from .rank2_equations import Channel2, Hats, Problem2, clipped, free_entropy, order_params
+from .channel import Problem, check_A
+from .mixing import mix
+from .rank2_equations import Channel2, Hats, clipped, free_entropy, order_params
 from .rank2_quadrature import QMCRule, qmc_rule
 from .rank2_state import State2, canonical, invariants
 
@@ -106,7 +107,7 @@ def solve_rank2(alpha: float, omega: float = 0.3, sigma: float = 0.5, lam: float
         raise ValueError(f"alpha={alpha}, omega={omega}, sigma={sigma}, lam={lam}: expected "
                          "alpha > 0, omega in [0, 1], sigma > 0, lam >= 0")
     rule = rule or qmc_rule()
-    pb = Problem2(float(alpha), float(omega), float(sigma), float(lam), check_A(A), branch)
+    pb = Problem(float(alpha), float(omega), float(sigma), float(lam), check_A(A), branch)
     ch = Channel2(pb, rule.nodes, rule.weights, n_grid)
     s = canonical(_constrain(init or initial(branch, sigma, lam), branch))
     x = s.vector()
@@ -136,27 +137,16 @@ def solve_rank2(alpha: float, omega: float = 0.3, sigma: float = 0.5, lam: float
     return _point(pb, branch, s, h, values, rule, ch, converged, it, residual)
 
 
-def _mix(x, fx, xs: list, gs: list, damping: float, memory: int, pb: Problem2) -> np.ndarray:
+def _mix(x, fx, xs: list, gs: list, damping: float, memory: int, pb: Problem) -> np.ndarray:
     """Damped step, Anderson-accelerated where the extrapolation stays a valid state."""
-    g = fx - x
-    xs.append(x.copy())
-    gs.append(g.copy())
-    del xs[:-(memory + 1)], gs[:-(memory + 1)]
-    new = x + (1.0 - damping) * g
-    if memory > 0 and len(xs) > 1:
-        dX = np.diff(np.array(xs), axis=0).T
-        dG = np.diff(np.array(gs), axis=0).T
-        gamma, *_ = np.linalg.lstsq(dG, g, rcond=None)
-        cand = x + (1.0 - damping) * g - (dX + (1.0 - damping) * dG) @ gamma
+    def admit(cand: np.ndarray) -> np.ndarray | None:
         cs = _constrain(State2.from_vector(cand), pb.branch)
-        if cs.valid(pb.rho):
-            return canonical(cs).vector()
-        xs.clear()
-        gs.clear()
-    return new
+        return canonical(cs).vector() if cs.valid(pb.rho) else None
+
+    return mix(x, fx, xs, gs, damping, memory, admit)
 
 
-def _point(pb: Problem2, branch: str, s: State2, h: Hats, values: dict, rule: QMCRule,
+def _point(pb: Problem, branch: str, s: State2, h: Hats, values: dict, rule: QMCRule,
            ch: Channel2, converged: bool, it: int, residual: float) -> Rank2Point:
     """Outputs at state s: eps_g, eps_t = -Phi, invariants, and their block errors."""
     eps_g, err_g = rule.estimate(0.5 * values["loss_w"])
