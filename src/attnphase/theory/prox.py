@@ -15,9 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 from scipy.special import expit
 
-from .channel import logits, loss
+from .channel import loss
 
 _STEPS = np.array([1.0, 0.5, 0.2, 0.05])
 
@@ -41,80 +42,86 @@ def objective(h: np.ndarray, w: np.ndarray, T: np.ndarray, V: float, sigma: floa
     return (d1 * d1 + d2 * d2) / V + (2.0 * sigma**2) * (r1 * r1 + r2 * r2)
 
 
-def _grad_hess(h, w, T, V, sigma):
-    """Gradient (M, 2) and Hessian entries (hxx, hxy, hyy) of the objective."""
-    c = 2.0 * sigma**2
-    h1, h2 = h[:, 0], h[:, 1]
-    s = expit(logits(h))
-    r = s - T
-    ds = s * (1.0 - s)
-    d2s = ds * (1.0 - 2.0 * s)
-    # gradients of the logits a = h1 (h1 - h2), b = h2 (h2 - h1)
-    ga = (2.0 * h1 - h2, -h1)
-    gb = (-h2, 2.0 * h2 - h1)
-    k1, k2 = 2.0 * c * r[:, 0] * ds[:, 0], 2.0 * c * r[:, 1] * ds[:, 1]
-    j1 = 2.0 * c * (ds[:, 0] ** 2 + r[:, 0] * d2s[:, 0])
-    j2 = 2.0 * c * (ds[:, 1] ** 2 + r[:, 1] * d2s[:, 1])
-    g = np.stack(
-        [2.0 * (h1 - w[:, 0]) / V + k1 * ga[0] + k2 * gb[0],
-         2.0 * (h2 - w[:, 1]) / V + k1 * ga[1] + k2 * gb[1]],
-        axis=1,
-    )
-    # Hessians of the logits: [[2, -1], [-1, 0]] and [[0, -1], [-1, 2]]
-    hxx = 2.0 / V + j1 * ga[0] ** 2 + j2 * gb[0] ** 2 + 2.0 * k1
-    hxy = j1 * ga[0] * ga[1] + j2 * gb[0] * gb[1] - k1 - k2
-    hyy = 2.0 / V + j1 * ga[1] ** 2 + j2 * gb[1] ** 2 + 2.0 * k2
-    return g, hxx, hxy, hyy
-
-
 def polish(h, w, T, V: float, sigma: float, max_steps: int = 30, tol: float = 1e-11):
-    """Safeguarded Newton descent from h (M, 2); returns (h, value). Never increases value."""
-    h = np.array(h, dtype=float)
-    val = objective(h, w, T, V, sigma)
-    active = np.arange(len(h))
-    for _ in range(max_steps):
-        if active.size == 0:
-            break
-        ha, wa, Ta = h[active], w[active], T[active]
-        g, hxx, hxy, hyy = _grad_hess(ha, wa, Ta, V, sigma)
-        # shift the Hessian to be positive definite (eigenvalues >= 0.1 / V) where it is not
-        half_tr, half_gap = 0.5 * (hxx + hyy), np.hypot(0.5 * (hxx - hyy), hxy)
-        shift = np.maximum(0.0, 0.1 / V - (half_tr - half_gap))
-        a, d = hxx + shift, hyy + shift
-        det = a * d - hxy * hxy
-        step = -np.stack([d * g[:, 0] - hxy * g[:, 1], a * g[:, 1] - hxy * g[:, 0]], axis=1)
-        step /= det[:, None]
-        # converged: the Newton step is below the tolerance
-        scale = tol * (1.0 + np.max(np.abs(ha), axis=1))
-        going = np.max(np.abs(step), axis=1) > scale
-        if not going.all():
-            active, ha, wa, Ta = active[going], ha[going], wa[going], Ta[going]
-            g, step, scale = g[going], step[going], scale[going]
-        # backtracking: the full Newton step first; where it does not descend, the shorter
-        # Newton steps and then gradient steps (scale V / 2, the quadratic term's inverse
-        # curvature), all tried in one batch, the first that descends in that order is taken
-        newh, newval = ha.copy(), val[active].copy()
-        moved = np.zeros(active.size)
-        trial = ha + step
-        tval = objective(trial, wa, Ta, V, sigma)
-        ok = tval < newval
-        newh[ok], newval[ok] = trial[ok], tval[ok]
-        moved[ok] = np.max(np.abs(step[ok]), axis=1)
-        todo = np.nonzero(~ok)[0]
-        if todo.size:
-            dirs = np.concatenate([_STEPS[1:, None, None] * step[todo][None],
-                                   _STEPS[:, None, None] * (-0.5 * V) * g[todo][None]])
-            trial = ha[todo][None] + dirs                       # (7, n, 2)
-            tval = objective(trial, wa[todo][None], Ta[todo][None], V, sigma)
-            ok = tval < newval[todo][None]
-            first = np.argmax(ok, axis=0)
-            hit = ok[first, np.arange(todo.size)]
-            k, sel = first[hit], todo[hit]
-            newh[sel], newval[sel] = trial[k, hit], tval[k, hit]
-            moved[sel] = np.max(np.abs(dirs[k, hit]), axis=1)
-        h[active], val[active] = newh, newval
-        active = active[moved > scale]
+    """Safeguarded Newton descent from h (M, 2); returns (h, value). Never increases value.
+
+    Per row: the Newton step of the Hessian shifted to be positive definite (eigenvalues
+    >= 0.1 / V); where it does not descend, the shorter Newton steps and then gradient steps
+    (scale V / 2, the quadratic term's inverse curvature), the first that descends taken.
+    A row stops when its step is below `tol` (1 + |h|). Compiled (`_polish_rows`): the rows
+    are few and the steps many, where numpy's per-call overhead would dominate.
+    """
+    h = np.array(h, dtype=float).reshape(-1, 2)
+    w = np.ascontiguousarray(w, dtype=float).reshape(-1, 2)
+    T = np.ascontiguousarray(T, dtype=float).reshape(-1, 2)
+    val = np.empty(len(h))
+    _polish_rows(h, val, w, T, float(V), float(sigma), int(max_steps), float(tol))
     return h, val
+
+
+@njit(cache=True)
+def _expit(x: float) -> float:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+@njit(cache=True)
+def _value(h1, h2, w1, w2, t1, t2, V, c):
+    """The objective at one point (`objective` for scalars; c = 2 sigma^2)."""
+    d1, d2 = h1 - w1, h2 - w2
+    gap = h1 - h2
+    r1 = _expit(h1 * gap) - t1
+    r2 = _expit(-h2 * gap) - t2
+    return (d1 * d1 + d2 * d2) / V + c * (r1 * r1 + r2 * r2)
+
+
+@njit(cache=True)
+def _polish_rows(h, val, w, T, V, sigma, max_steps, tol):
+    """`polish` in place on h (M, 2), the minimum into val (M,)."""
+    c = 2.0 * sigma**2
+    for i in range(h.shape[0]):
+        h1, h2, w1, w2, t1, t2 = h[i, 0], h[i, 1], w[i, 0], w[i, 1], T[i, 0], T[i, 1]
+        v = _value(h1, h2, w1, w2, t1, t2, V, c)
+        for _ in range(max_steps):
+            # gradient and Hessian; logits a = h1 (h1 - h2), b = h2 (h2 - h1)
+            gap = h1 - h2
+            s1, s2 = _expit(h1 * gap), _expit(-h2 * gap)
+            r1, r2 = s1 - t1, s2 - t2
+            ds1, ds2 = s1 * (1.0 - s1), s2 * (1.0 - s2)
+            ga0, ga1 = 2.0 * h1 - h2, -h1
+            gb0, gb1 = -h2, 2.0 * h2 - h1
+            k1, k2 = 2.0 * c * r1 * ds1, 2.0 * c * r2 * ds2
+            j1 = 2.0 * c * (ds1 * ds1 + r1 * (ds1 * (1.0 - 2.0 * s1)))
+            j2 = 2.0 * c * (ds2 * ds2 + r2 * (ds2 * (1.0 - 2.0 * s2)))
+            g1 = 2.0 * (h1 - w1) / V + k1 * ga0 + k2 * gb0
+            g2 = 2.0 * (h2 - w2) / V + k1 * ga1 + k2 * gb1
+            # Hessians of the logits: [[2, -1], [-1, 0]] and [[0, -1], [-1, 2]]
+            hxx = 2.0 / V + j1 * ga0 * ga0 + j2 * gb0 * gb0 + 2.0 * k1
+            hxy = j1 * ga0 * ga1 + j2 * gb0 * gb1 - k1 - k2
+            hyy = 2.0 / V + j1 * ga1 * ga1 + j2 * gb1 * gb1 + 2.0 * k2
+            half_tr, half_gap = 0.5 * (hxx + hyy), np.hypot(0.5 * (hxx - hyy), hxy)
+            shift = max(0.0, 0.1 / V - (half_tr - half_gap))
+            a, d = hxx + shift, hyy + shift
+            det = a * d - hxy * hxy
+            st1 = -(d * g1 - hxy * g2) / det
+            st2 = -(a * g2 - hxy * g1) / det
+            scale = tol * (1.0 + max(abs(h1), abs(h2)))
+            if not (abs(st1) > scale or abs(st2) > scale):
+                break  # converged: the Newton step is below the tolerance
+            moved = 0.0
+            for k in range(2 * _STEPS.size):
+                if k < _STEPS.size:
+                    e1, e2 = _STEPS[k] * st1, _STEPS[k] * st2
+                else:
+                    f = _STEPS[k - _STEPS.size] * (-0.5 * V)
+                    e1, e2 = f * g1, f * g2
+                tv = _value(h1 + e1, h2 + e2, w1, w2, t1, t2, V, c)
+                if tv < v:
+                    h1, h2, v = h1 + e1, h2 + e2, tv
+                    moved = max(abs(e1), abs(e2))
+                    break
+            if not moved > scale:
+                break
+        h[i, 0], h[i, 1], val[i] = h1, h2, v
 
 
 def _unit_disc(n: int) -> np.ndarray:
@@ -124,32 +131,34 @@ def _unit_disc(n: int) -> np.ndarray:
     return g[np.sum(g * g, axis=1) <= 1.0 + 1e-12]
 
 
-# the six sign patterns of (h_1, h_2, h_1 - h_2) that occur (codes 3 and 4 cannot)
-_SECTORS = (0, 1, 2, 5, 6, 7)
+# the six sign sectors of (h_1, h_2, h_1 - h_2), coded 4 [h_1 > 0] + 2 [h_2 > 0] + [h_1 > h_2]:
+# the slot of each code in the candidates (codes 3 and 4 cannot occur)
+_SLOT = np.array([0, 1, 2, -1, -1, 3, 4, 5])
 
 
-def _sector(h: np.ndarray) -> np.ndarray:
-    """Sign sector of (h_1, h_2, h_1 - h_2) as the code 4 [h_1 > 0] + 2 [h_2 > 0] + [h_1 > h_2]."""
-    h1, h2 = h[..., 0], h[..., 1]
-    return (4 * (h1 > 0) + 2 * (h2 > 0) + (h1 > h2)).astype(np.int8)
-
-
-def prox_global(w, T, V: float, sigma: float, n_grid: int = 15, chunk: int = 4096) -> ProxResult:
+def prox_global(w, T, V: float, sigma: float, n_grid: int = 15) -> ProxResult:
     """Global minimiser for every row of w (N, 2), T (N, 2): disc grid, then Newton per sector."""
-    unit = _unit_disc(n_grid)
+    w = np.ascontiguousarray(w, dtype=float)
+    T = np.ascontiguousarray(T, dtype=float)
     radius = np.sqrt(V * loss(w, T, sigma)) * (1.0 + 1e-6) + 1e-12
-    starts = np.full((len(w), len(_SECTORS), 2), np.nan)
-    for lo in range(0, len(w), chunk):
-        sl = slice(lo, lo + chunk)
-        grid = w[sl, None, :] + radius[sl, None, None] * unit[None]
-        vals = objective(grid, w[sl, None, :], T[sl, None, :], V, sigma)
-        code = _sector(grid)
-        rows = np.arange(len(vals))
-        for s, k in enumerate(_SECTORS):
-            j = np.argmin(np.where(code == k, vals, np.inf), axis=1)
-            hit = code[rows, j] == k  # sectors the disc misses stay NaN: nothing to polish
-            starts[sl, s][hit] = grid[rows[hit], j[hit]]
+    starts = np.full((len(w), 6, 2), np.nan)  # sectors the disc misses stay NaN
+    _grid_starts(w, T, radius, _unit_disc(n_grid), float(V), 2.0 * sigma**2, _SLOT, starts)
     return refine(w, T, V, sigma, starts - w[:, None, :])
+
+
+@njit(cache=True)
+def _grid_starts(w, T, radius, unit, V, c, slot, starts):
+    """Best point of each sign sector on the disc grid `w + radius unit`, into starts (N, 6, 2)."""
+    best = np.empty(8)
+    for i in range(w.shape[0]):
+        best[:] = np.inf
+        for j in range(unit.shape[0]):
+            h1, h2 = w[i, 0] + radius[i] * unit[j, 0], w[i, 1] + radius[i] * unit[j, 1]
+            code = 4 * (h1 > 0) + 2 * (h2 > 0) + (h1 > h2)
+            v = _value(h1, h2, w[i, 0], w[i, 1], T[i, 0], T[i, 1], V, c)
+            if v < best[code]:
+                best[code] = v
+                starts[i, slot[code], 0], starts[i, slot[code], 1] = h1, h2
 
 
 def refine(w, T, V: float, sigma: float, offsets: np.ndarray, keep: int = 2) -> ProxResult:
