@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from attnphase.theory.channel import check_A, teacher_diag
+from attnphase.theory.channel import Inputs, check_A, teacher_diag
 from attnphase.theory.prox import objective, prox_global
 from attnphase.theory.quadrature import LineRule, half_hermite, line_points, split_line
 from attnphase.theory.split import split_nodes
@@ -49,13 +49,8 @@ def _line_setup(V=16.6, q=0.0437, m=0.247, eta=(-2.5, 0.0), n=12):
     outer = np.stack([xo, np.full_like(xo, eta[0]), np.full_like(xo, eta[1])], axis=1)
     x, w = np.polynomial.hermite_e.hermegauss(n)
     rule = LineRule(outer, np.ones(len(xo)), x, w / w.sum())
-    A = check_A(None)
-
-    def inputs(p):
-        wv = np.sqrt(q) * p[:, :2] + np.array([m, -m])
-        return wv, teacher_diag(0.5 * p[:, 2:], 0.3, A)
-
-    return rule, inputs, V
+    # w = sqrt(q) xi + (m, -m), T = teacher_diag(0.5 eta)
+    return rule, Inputs(float(np.sqrt(q)), m, 0.0, 0.5, 0.3, check_A(None)), V
 
 
 def test_split_nodes_hold_the_global_minimiser_and_sum_to_one():
@@ -97,3 +92,14 @@ def test_line_points_layout():
     outer = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
     p = line_points(outer, np.array([[7.0, 8.0], [9.0, 10.0]]))
     np.testing.assert_array_equal(p, [[1, 7, 2, 3], [1, 8, 2, 3], [4, 9, 5, 6], [4, 10, 5, 6]])
+
+
+def test_inputs_match_the_channel():
+    """`Inputs` against the formulas written out: w = sq xi + (m, -m), T = teacher_diag(h*)."""
+    p = np.random.default_rng(3).normal(size=(50, 4))
+    A = check_A([[0.3, 0.7], [0.8, 0.2]])
+    w, T = Inputs(0.4, 0.2, 0.7, 0.3, 0.25, A)(p)
+    for i in range(len(p)):
+        xi, eta = p[i, :2], p[i, 2:]
+        np.testing.assert_allclose(w[i], [0.4 * xi[0] + 0.2, 0.4 * xi[1] - 0.2], rtol=1e-14)
+        np.testing.assert_allclose(T[i], teacher_diag(0.7 * xi + 0.3 * eta, 0.25, A), rtol=1e-14)

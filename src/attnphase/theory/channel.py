@@ -57,6 +57,32 @@ def teacher_diag(hstar: np.ndarray, omega: float, A: np.ndarray) -> np.ndarray:
     return (1.0 - omega) * attention_diag(hstar) + omega * np.diag(A)
 
 
+@dataclass(frozen=True)
+class Inputs:
+    """The prox inputs at 4-D Gaussian points p = (xi_1, xi_2, eta_1, eta_2) for one state:
+    student means `w = sq xi + (m, -m)`, teacher preactivations `h* = a xi + b eta` and
+    diagonals `T = teacher_diag(h*)`. Affine in p up to T, so that the compiled switch search
+    (`split.py`) can evaluate them at any point of a line from these six numbers."""
+
+    sq: float
+    m: float
+    a: float
+    b: float
+    omega: float
+    A: np.ndarray
+
+    def __call__(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Student means w (N, 2) and teacher diagonals T (N, 2) at points (N, 4)."""
+        xi, eta = points[:, :2], points[:, 2:]
+        w = self.sq * xi + np.array([self.m, -self.m])
+        return w, teacher_diag(self.a * xi + self.b * eta, self.omega, self.A)
+
+    def params(self) -> np.ndarray:
+        """(sq, m, a, b, 1 - omega, omega A_11, omega A_22) for the compiled version."""
+        return np.array([self.sq, self.m, self.a, self.b, 1.0 - self.omega,
+                         self.omega * self.A[0, 0], self.omega * self.A[1, 1]])
+
+
 def loss(h: np.ndarray, T: np.ndarray, sigma: float) -> np.ndarray:
     """Per-sample loss `sigma^2 ||S(h) - T||_F^2` for preactivations h and teacher diagonal T."""
     r = attention_diag(h) - T

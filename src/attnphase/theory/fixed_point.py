@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .channel import DEFAULT_A, Problem, check_A, loss, teacher_diag
+from .channel import DEFAULT_A, Inputs, Problem, check_A, loss
 from .mixing import mix
 from .prox import ProxResult, prox_global, refine
 from .quadrature import LineRule, line_rule
@@ -77,14 +77,11 @@ class _Channel:
         self.nodes: Nodes | None = None
         self._V = None
 
-    def inputs(self, x: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Student means w (N, 2) and teacher diagonal T (N, 2) at 4-D points (xi, eta)."""
+    def inputs(self, x: np.ndarray) -> Inputs:
+        """The prox inputs at state x: student means and teacher diagonals at 4-D points."""
         q, m, th, _ = x
-        pb = self.pb
-        xi, eta = points[:, :2], points[:, 2:]
-        w = np.sqrt(q) * xi + np.array([m, -m])
-        hstar = (th / np.sqrt(q)) * xi + self.resid(x) * eta
-        return w, teacher_diag(hstar, pb.omega, pb.A)
+        return Inputs(float(np.sqrt(q)), float(m), float(th / np.sqrt(q)), self.resid(x),
+                      self.pb.omega, self.pb.A)
 
     def resid(self, x: np.ndarray) -> float:
         """Std of the teacher preactivation not explained by the student's."""
@@ -110,10 +107,11 @@ class _Channel:
         """(qh, mh, thh, Vh) at state x; the nodes used are kept in `self.nodes`."""
         q, m, th, V = x
         pb = self.pb
-        w, T = self.inputs(x, self.probes)
+        inputs = self.inputs(x)
+        w, T = inputs(self.probes)
         res = self.run_prox(w, T, V, global_search)
         if self.split:
-            nd = split_nodes(self.rule, res, lambda p: self.inputs(x, p), V, pb.sigma)
+            nd = split_nodes(self.rule, res, inputs, V, pb.sigma)
         else:
             nd = Nodes(self.probes, self.rule.weights, w, T, res.h, res.value)
         self.nodes = nd

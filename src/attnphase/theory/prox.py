@@ -79,49 +79,55 @@ def _polish_rows(h, val, w, T, V, sigma, max_steps, tol):
     """`polish` in place on h (M, 2), the minimum into val (M,)."""
     c = 2.0 * sigma**2
     for i in range(h.shape[0]):
-        h1, h2, w1, w2, t1, t2 = h[i, 0], h[i, 1], w[i, 0], w[i, 1], T[i, 0], T[i, 1]
-        v = _value(h1, h2, w1, w2, t1, t2, V, c)
-        for _ in range(max_steps):
-            # gradient and Hessian; logits a = h1 (h1 - h2), b = h2 (h2 - h1)
-            gap = h1 - h2
-            s1, s2 = _expit(h1 * gap), _expit(-h2 * gap)
-            r1, r2 = s1 - t1, s2 - t2
-            ds1, ds2 = s1 * (1.0 - s1), s2 * (1.0 - s2)
-            ga0, ga1 = 2.0 * h1 - h2, -h1
-            gb0, gb1 = -h2, 2.0 * h2 - h1
-            k1, k2 = 2.0 * c * r1 * ds1, 2.0 * c * r2 * ds2
-            j1 = 2.0 * c * (ds1 * ds1 + r1 * (ds1 * (1.0 - 2.0 * s1)))
-            j2 = 2.0 * c * (ds2 * ds2 + r2 * (ds2 * (1.0 - 2.0 * s2)))
-            g1 = 2.0 * (h1 - w1) / V + k1 * ga0 + k2 * gb0
-            g2 = 2.0 * (h2 - w2) / V + k1 * ga1 + k2 * gb1
-            # Hessians of the logits: [[2, -1], [-1, 0]] and [[0, -1], [-1, 2]]
-            hxx = 2.0 / V + j1 * ga0 * ga0 + j2 * gb0 * gb0 + 2.0 * k1
-            hxy = j1 * ga0 * ga1 + j2 * gb0 * gb1 - k1 - k2
-            hyy = 2.0 / V + j1 * ga1 * ga1 + j2 * gb1 * gb1 + 2.0 * k2
-            half_tr, half_gap = 0.5 * (hxx + hyy), np.hypot(0.5 * (hxx - hyy), hxy)
-            shift = max(0.0, 0.1 / V - (half_tr - half_gap))
-            a, d = hxx + shift, hyy + shift
-            det = a * d - hxy * hxy
-            st1 = -(d * g1 - hxy * g2) / det
-            st2 = -(a * g2 - hxy * g1) / det
-            scale = tol * (1.0 + max(abs(h1), abs(h2)))
-            if not (abs(st1) > scale or abs(st2) > scale):
-                break  # converged: the Newton step is below the tolerance
-            moved = 0.0
-            for k in range(2 * _STEPS.size):
-                if k < _STEPS.size:
-                    e1, e2 = _STEPS[k] * st1, _STEPS[k] * st2
-                else:
-                    f = _STEPS[k - _STEPS.size] * (-0.5 * V)
-                    e1, e2 = f * g1, f * g2
-                tv = _value(h1 + e1, h2 + e2, w1, w2, t1, t2, V, c)
-                if tv < v:
-                    h1, h2, v = h1 + e1, h2 + e2, tv
-                    moved = max(abs(e1), abs(e2))
-                    break
-            if not moved > scale:
+        h[i, 0], h[i, 1], val[i] = polish_point(h[i, 0], h[i, 1], w[i, 0], w[i, 1], T[i, 0],
+                                                T[i, 1], V, c, max_steps, tol)
+
+
+@njit(cache=True)
+def polish_point(h1, h2, w1, w2, t1, t2, V, c, max_steps, tol):
+    """`polish` of one point (compiled; c = 2 sigma^2): returns (h_1, h_2, value)."""
+    v = _value(h1, h2, w1, w2, t1, t2, V, c)
+    for _ in range(max_steps):
+        # gradient and Hessian; logits a = h1 (h1 - h2), b = h2 (h2 - h1)
+        gap = h1 - h2
+        s1, s2 = _expit(h1 * gap), _expit(-h2 * gap)
+        r1, r2 = s1 - t1, s2 - t2
+        ds1, ds2 = s1 * (1.0 - s1), s2 * (1.0 - s2)
+        ga0, ga1 = 2.0 * h1 - h2, -h1
+        gb0, gb1 = -h2, 2.0 * h2 - h1
+        k1, k2 = 2.0 * c * r1 * ds1, 2.0 * c * r2 * ds2
+        j1 = 2.0 * c * (ds1 * ds1 + r1 * (ds1 * (1.0 - 2.0 * s1)))
+        j2 = 2.0 * c * (ds2 * ds2 + r2 * (ds2 * (1.0 - 2.0 * s2)))
+        g1 = 2.0 * (h1 - w1) / V + k1 * ga0 + k2 * gb0
+        g2 = 2.0 * (h2 - w2) / V + k1 * ga1 + k2 * gb1
+        # Hessians of the logits: [[2, -1], [-1, 0]] and [[0, -1], [-1, 2]]
+        hxx = 2.0 / V + j1 * ga0 * ga0 + j2 * gb0 * gb0 + 2.0 * k1
+        hxy = j1 * ga0 * ga1 + j2 * gb0 * gb1 - k1 - k2
+        hyy = 2.0 / V + j1 * ga1 * ga1 + j2 * gb1 * gb1 + 2.0 * k2
+        half_tr, half_gap = 0.5 * (hxx + hyy), np.hypot(0.5 * (hxx - hyy), hxy)
+        shift = max(0.0, 0.1 / V - (half_tr - half_gap))
+        a, d = hxx + shift, hyy + shift
+        det = a * d - hxy * hxy
+        st1 = -(d * g1 - hxy * g2) / det
+        st2 = -(a * g2 - hxy * g1) / det
+        scale = tol * (1.0 + max(abs(h1), abs(h2)))
+        if not (abs(st1) > scale or abs(st2) > scale):
+            break  # converged: the Newton step is below the tolerance
+        moved = 0.0
+        for k in range(2 * _STEPS.size):
+            if k < _STEPS.size:
+                e1, e2 = _STEPS[k] * st1, _STEPS[k] * st2
+            else:
+                f = _STEPS[k - _STEPS.size] * (-0.5 * V)
+                e1, e2 = f * g1, f * g2
+            tv = _value(h1 + e1, h2 + e2, w1, w2, t1, t2, V, c)
+            if tv < v:
+                h1, h2, v = h1 + e1, h2 + e2, tv
+                moved = max(abs(e1), abs(e2))
                 break
-        h[i, 0], h[i, 1], val[i] = h1, h2, v
+        if not moved > scale:
+            break
+    return h1, h2, v
 
 
 def _unit_disc(n: int) -> np.ndarray:

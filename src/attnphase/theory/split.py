@@ -13,16 +13,14 @@ minima's values, each followed by Newton polishing, and the line is re-integrate
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
-from .prox import ProxResult, polish
+from .channel import Inputs
+from .prox import ProxResult, polish, polish_point
 from .quadrature import LineRule, line_points, split_line
-
-# maps 4-D points (N, 4) to the prox inputs: student means w (N, 2), teacher diagonals T (N, 2)
-Inputs = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
 @dataclass
@@ -82,45 +80,65 @@ def _switch_points(rule: LineRule, probes: ProxResult, inputs: Inputs, V: float,
     fa = val[line, j] - vb          # D = value(A) - value(B) <= 0 at a
     fb = vc - val[line, j + 1]  # >= 0 at b
     hA, hB = h[line, j].copy(), h[line, j + 1].copy()
-    outer = rule.outer[line]
     # where one basin does not reach the other end of the interval D is undefined there:
     # bisect (a vanished basin counts as losing) instead of interpolating
     bisect = _same(hb, h[line, j]) | _same(hc, h[line, j + 1])
-    side = np.zeros(line.size)
-    c = b.copy()
-    active = np.ones(line.size, dtype=bool)
-    for _ in range(iters):
-        idx = np.nonzero(active)[0]
-        if idx.size == 0:
-            break
-        den = fb[idx] - fa[idx]
-        mid = 0.5 * (a[idx] + b[idx])
-        cc = np.where(bisect[idx] | ~(den > 0), mid,
-                      b[idx] - fb[idx] * (b[idx] - a[idx]) / np.where(den > 0, den, 1.0))
-        cc = np.clip(cc, a[idx] + 1e-3 * (b[idx] - a[idx]), b[idx] - 1e-3 * (b[idx] - a[idx]))
-        wc, Tc = inputs(line_points(outer[idx], cc[:, None]))
-        hab, vab = polish(np.concatenate([hA[idx], hB[idx]]), np.concatenate([wc, wc]),
-                          np.concatenate([Tc, Tc]), V, sigma)
-        (ha, hb_), (va, vb_) = np.split(hab, 2), np.split(vab, 2)
-        fc = va - vb_
-        gone = _same(ha, hb_)
-        # both polishes reached one minimum: the basin it is not nearer to has vanished
-        a_won = np.sum((ha - hA[idx]) ** 2, 1) <= np.sum((ha - hB[idx]) ** 2, 1)
-        fc = np.where(gone, np.where(a_won, -1.0, 1.0), fc)
-        bisect[idx] = gone
-        hA[idx] = np.where((gone & ~a_won)[:, None], hA[idx], ha)
-        hB[idx] = np.where((gone & a_won)[:, None], hB[idx], hb_)
-        c[idx] = cc
-        neg = fc <= 0
-        i_n, i_p = idx[neg], idx[~neg]
-        a[i_n], fa[i_n] = cc[neg], fc[neg]
-        fb[i_n[side[i_n] == -1]] /= 2.0
-        side[i_n] = -1
-        b[i_p], fb[i_p] = cc[~neg], fc[~neg]
-        fa[i_p[side[i_p] == 1]] /= 2.0
-        side[i_p] = 1
-        active[idx] = (b[idx] - a[idx] > 1e-8) & ((np.abs(fc) > 1e-15) | gone)
+    c = np.empty(line.size)
+    _regula_falsi(np.ascontiguousarray(rule.outer[line]), a, b, fa, fb, hA, hB, bisect,
+                  inputs.params(), float(V), 2.0 * sigma**2, iters, c)
     return line, c, {"j": j, "hA": hA, "hB": hB}
+
+
+@njit(cache=True)
+def _regula_falsi(outer, a, b, fa, fb, hA, hB, bisect, params, V, c2, iters, c):
+    """Per switch, Illinois regula falsi on D = value(A) - value(B) over [a, b] of its line
+    (`outer` (S, 3)), each trial point's two local minima polished from the last ones;
+    the switch position into c, the tracked minima updated in hA, hB (S, 2).
+
+    `params` is `Inputs.params()`: the prox inputs at (xi_1, t, eta_1, eta_2) on a line.
+    """
+    sq, m, ca, cb, mix, tA1, tA2 = params
+    for s in range(outer.shape[0]):
+        xi1, eta1, eta2 = outer[s, 0], outer[s, 1], outer[s, 2]
+        lo, hi, flo, fhi, bis, side = a[s], b[s], fa[s], fb[s], bisect[s], 0
+        a1, a2, b1, b2 = hA[s, 0], hA[s, 1], hB[s, 0], hB[s, 1]
+        cc = hi
+        for _ in range(iters):
+            den = fhi - flo
+            cc = 0.5 * (lo + hi) if bis or not den > 0 else hi - fhi * (hi - lo) / den
+            cc = min(max(cc, lo + 1e-3 * (hi - lo)), hi - 1e-3 * (hi - lo))
+            w1, w2 = sq * xi1 + m, sq * cc - m
+            hs1, hs2 = ca * xi1 + cb * eta1, ca * cc + cb * eta2
+            gap = hs1 - hs2
+            t1 = mix * (1.0 / (1.0 + np.exp(-(hs1 * gap)))) + tA1
+            t2 = mix * (1.0 / (1.0 + np.exp(-(-hs2 * gap)))) + tA2
+            pa1, pa2, va = polish_point(a1, a2, w1, w2, t1, t2, V, c2, 30, 1e-11)
+            pb1, pb2, vb = polish_point(b1, b2, w1, w2, t1, t2, V, c2, 30, 1e-11)
+            fc = va - vb
+            gone = max(abs(pa1 - pb1), abs(pa2 - pb2)) < 1e-6 * (1.0 + max(abs(pb1), abs(pb2)))
+            # both polishes reached one minimum: the basin it is not nearer to has vanished
+            a_won = ((pa1 - a1) ** 2 + (pa2 - a2) ** 2) <= ((pa1 - b1) ** 2 + (pa2 - b2) ** 2)
+            if gone:
+                fc = -1.0 if a_won else 1.0
+            bis = gone
+            if not (gone and not a_won):
+                a1, a2 = pa1, pa2
+            if not (gone and a_won):
+                b1, b2 = pb1, pb2
+            if fc <= 0:
+                lo, flo = cc, fc
+                if side == -1:
+                    fhi /= 2.0
+                side = -1
+            else:
+                hi, fhi = cc, fc
+                if side == 1:
+                    flo /= 2.0
+                side = 1
+            if not (hi - lo > 1e-8 and (abs(fc) > 1e-15 or gone)):
+                break
+        c[s] = cc
+        hA[s, 0], hA[s, 1], hB[s, 0], hB[s, 1] = a1, a2, b1, b2
 
 
 def split_nodes(rule: LineRule, probes: ProxResult, inputs: Inputs, V: float, sigma: float,
@@ -155,11 +173,11 @@ def split_nodes(rule: LineRule, probes: ProxResult, inputs: Inputs, V: float, si
     start = np.where((np.abs(t - rule.inner[below]) <= np.abs(t - rule.inner[pos]))[..., None],
                      np.take_along_axis(h, below[..., None], axis=1),
                      np.take_along_axis(h, pos[..., None], axis=1))
-    for s in range(line.size):
-        k, j = slot[s], info["j"][s]
-        inside = (t[k] > rule.inner[j]) & (t[k] < rule.inner[j + 1])
-        start[k, inside & (t[k] < c[s])] = info["hA"][s]
-        start[k, inside & (t[k] >= c[s])] = info["hB"][s]
+    # (each switch has its own probe interval: the sets of nodes set here are disjoint)
+    j = info["j"]
+    ts = t[slot]
+    sw, p = np.nonzero((ts > rule.inner[j][:, None]) & (ts < rule.inner[j + 1][:, None]))
+    start[slot[sw], p] = np.where((ts[sw, p] < c[sw])[:, None], info["hA"][sw], info["hB"][sw])
     hh, vv = polish(start.reshape(-1, 2), w, T, V, sigma)
     keep = np.ones(M, dtype=bool)
     keep[lines] = False
