@@ -59,12 +59,12 @@ def polish(h, w, T, V: float, sigma: float, max_steps: int = 30, tol: float = 1e
     return h, val
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _expit(x: float) -> float:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _value(h1, h2, w1, w2, t1, t2, V, c):
     """The objective at one point (`objective` for scalars; c = 2 sigma^2)."""
     d1, d2 = h1 - w1, h2 - w2
@@ -74,7 +74,7 @@ def _value(h1, h2, w1, w2, t1, t2, V, c):
     return (d1 * d1 + d2 * d2) / V + c * (r1 * r1 + r2 * r2)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _polish_rows(h, val, w, T, V, sigma, max_steps, tol):
     """`polish` in place on h (M, 2), the minimum into val (M,)."""
     c = 2.0 * sigma**2
@@ -83,7 +83,7 @@ def _polish_rows(h, val, w, T, V, sigma, max_steps, tol):
                                                 T[i, 1], V, c, max_steps, tol)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def polish_point(h1, h2, w1, w2, t1, t2, V, c, max_steps, tol):
     """`polish` of one point (compiled; c = 2 sigma^2): returns (h_1, h_2, value)."""
     v = _value(h1, h2, w1, w2, t1, t2, V, c)
@@ -152,7 +152,7 @@ def prox_global(w, T, V: float, sigma: float, n_grid: int = 15) -> ProxResult:
     return refine(w, T, V, sigma, starts - w[:, None, :])
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _grid_starts(w, T, radius, unit, V, c, slot, starts):
     """Best point of each sign sector on the disc grid `w + radius unit`, into starts (N, 6, 2)."""
     best = np.empty(8)
@@ -173,22 +173,64 @@ def refine(w, T, V: float, sigma: float, offsets: np.ndarray, keep: int = 2) -> 
     NaN offsets mark missing candidates; every row needs at least one.
     """
     N, K, _ = offsets.shape
-    cand = (w[:, None, :] + np.nan_to_num(offsets)).reshape(-1, 2)
-    live = np.isfinite(offsets[..., 0]).ravel()
-    hh, vv = cand.copy(), np.full(N * K, np.inf)
-    hh[live], vv[live] = polish(cand[live], np.repeat(w, K, axis=0)[live],
-                                np.repeat(T, K, axis=0)[live], V, sigma)
-    hh, vv = hh.reshape(N, K, 2), vv.reshape(N, K)
-    order = np.argsort(vv, axis=1)
-    hh = np.take_along_axis(hh, order[:, :, None], axis=1)
-    vv = np.take_along_axis(vv, order, axis=1)
-    if keep < K:
-        # replace duplicates of a better candidate before truncating, so distinct minima survive
-        dup = np.zeros((N, K), dtype=bool)
-        for i in range(1, K):
-            diff = np.abs(hh[:, i:i + 1] - hh[:, :i]).max(axis=2)
-            dup[:, i] = np.any((diff < 1e-6) & ~dup[:, :i], axis=1)
-        order = np.argsort(dup, axis=1, kind="stable")[:, :keep]
-        hh = np.take_along_axis(hh, order[:, :, None], axis=1)
-        vv = np.take_along_axis(vv, order, axis=1)
+    kept = min(keep, K)
+    hh, vv = np.empty((N, kept, 2)), np.empty((N, kept))
+    w = np.ascontiguousarray(w, dtype=float)
+    _refine_rows(w, np.ascontiguousarray(T, dtype=float),
+                 np.ascontiguousarray(offsets, dtype=float), float(V), 2.0 * sigma**2, hh, vv)
     return ProxResult(hh[:, 0], vv[:, 0], hh - w[:, None, :])
+
+
+@njit(cache=True, error_model="numpy")
+def _refine_rows(w, T, offsets, V, c, hh, vv):
+    """`refine` per row into hh (N, keep, 2), vv (N, keep): polish each live candidate (a
+    start equal to an earlier one's is not polished again: same result), sort by value
+    (stable), then move duplicates of better minima behind the distinct ones and truncate."""
+    K, keep = offsets.shape[1], hh.shape[1]
+    ch, cv = np.empty((K, 2)), np.empty(K)
+    order, dup = np.empty(K, np.int64), np.empty(K, np.bool_)
+    for i in range(w.shape[0]):
+        w1, w2, t1, t2 = w[i, 0], w[i, 1], T[i, 0], T[i, 1]
+        for k in range(K):
+            o1, o2 = offsets[i, k, 0], offsets[i, k, 1]
+            ch[k, 0] = w1 + (0.0 if np.isnan(o1) else o1)
+            ch[k, 1] = w2 + (0.0 if np.isnan(o2) else o2)
+            cv[k] = np.inf
+            if np.isnan(o1):
+                continue
+            same = -1
+            for k2 in range(k):
+                if offsets[i, k2, 0] == o1 and offsets[i, k2, 1] == o2:
+                    same = k2
+                    break
+            if same >= 0:
+                ch[k, 0], ch[k, 1], cv[k] = ch[same, 0], ch[same, 1], cv[same]
+            else:
+                ch[k, 0], ch[k, 1], cv[k] = polish_point(ch[k, 0], ch[k, 1], w1, w2, t1, t2,
+                                                         V, c, 30, 1e-11)
+        for k in range(K):  # stable insertion sort by value, NaN last
+            j = k
+            while j > 0 and (cv[k] < cv[order[j - 1]]
+                             or (np.isnan(cv[order[j - 1]]) and not np.isnan(cv[k]))):
+                order[j] = order[j - 1]
+                j -= 1
+            order[j] = k
+        if keep < K:
+            # duplicates of a better distinct candidate go behind the others
+            for k in range(K):
+                dup[k] = False
+                for k2 in range(k):
+                    a, b = ch[order[k]], ch[order[k2]]
+                    if not dup[k2] and max(abs(a[0] - b[0]), abs(a[1] - b[1])) < 1e-6:
+                        dup[k] = True
+                        break
+            n = 0
+            for flag in (False, True):
+                for k in range(K):
+                    if dup[k] == flag and n < keep:
+                        hh[i, n, 0], hh[i, n, 1] = ch[order[k], 0], ch[order[k], 1]
+                        vv[i, n] = cv[order[k]]
+                        n += 1
+        else:
+            for k in range(K):
+                hh[i, k, 0], hh[i, k, 1], vv[i, k] = ch[order[k], 0], ch[order[k], 1], cv[order[k]]

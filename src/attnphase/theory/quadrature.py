@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
@@ -129,9 +129,11 @@ class LineRule:
     def lines(self) -> int:
         return len(self.w_outer)
 
-    @property
+    @cached_property
     def probes(self) -> np.ndarray:
-        return line_points(self.outer, np.broadcast_to(self.inner, (self.lines, len(self.inner))))
+        p = line_points(self.outer, np.broadcast_to(self.inner, (self.lines, len(self.inner))))
+        p.setflags(write=False)
+        return p
 
     @property
     def weights(self) -> np.ndarray:

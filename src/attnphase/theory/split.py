@@ -42,7 +42,8 @@ def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _switch_points(rule: LineRule, probes: ProxResult, inputs: Inputs, V: float, sigma: float,
                    iters: int = 16, substeps: int = 1) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Lines and inner positions where the global minimiser switches basin between probes.
+    """Lines and inner positions where the global minimiser switches basin between probes
+    (minimisers `probes` at `rule.probes`).
 
     Returns (line index, switch position) per switch, and the polished local minima on both
     sides of each switch (to start the nodes next to it from).
@@ -50,8 +51,6 @@ def _switch_points(rule: LineRule, probes: ProxResult, inputs: Inputs, V: float,
     M, n = rule.lines, len(rule.inner)
     h = probes.h.reshape(M, n, 2)
     val = probes.value.reshape(M, n)
-    w, T = inputs(rule.probes)
-    w, T = w.reshape(M, n, 2), T.reshape(M, n, 2)
     # continuation of the minimiser of probe j to probe j + 1 and back, in `substeps` steps
     # (a long step can slide into the other basin where the two are shallow); the basin
     # switches between the probes iff either continuation misses the other end's minimiser
@@ -89,7 +88,7 @@ def _switch_points(rule: LineRule, probes: ProxResult, inputs: Inputs, V: float,
     return line, c, {"j": j, "hA": hA, "hB": hB}
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _regula_falsi(outer, a, b, fa, fb, hA, hB, bisect, params, V, c2, iters, c):
     """Per switch, Illinois regula falsi on D = value(A) - value(B) over [a, b] of its line
     (`outer` (S, 3)), each trial point's two local minima polished from the last ones;
