@@ -13,6 +13,7 @@ Prints Markdown tables.
     .venv/bin/python benchmarks/bench_theory.py --part refine  # refinement tables (minutes)
     git archive 2d849e4 src | tar -x -C /tmp/base    # an older version, side by side:
     .venv/bin/python benchmarks/bench_theory.py --part compare --baseline /tmp/base/src
+    (add --quick to leave out the 80-point curve and its output differences)
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import numpy as np
 
 from attnphase.published import ALPHA_C as PUBLISHED
 from attnphase.theory import boundary, curve, linear_theory, solve
-from attnphase.theory.fixed_point import values
+from attnphase.theory.fixed_point import usable, values
 from attnphase.transitions import downcrossing
 
 REFERENCE = {"q_th": 0.1148, "theta_th": 0.1581, "eps_g": 0.001405, "eps_t": 0.003591}
@@ -115,33 +116,65 @@ def bench_refine(quads: list[int]) -> None:
             print()
 
 
-def _tasks() -> dict[str, float]:
-    """CPU seconds of the comparison tasks in this process's `attnphase` (see `compare`)."""
-    out = {}
-    for name, run in (
-            ("cold solve, positional alpha 1", lambda: solve(1.0, 0.3, branch="positional")),
-            ("cold solve, positional alpha 0.5", lambda: solve(0.5, 0.3, branch="positional")),
-            ("cold solve, semantic alpha 2", lambda: solve(2.0, 0.3, branch="semantic")),
-            ("curve, positional, 10 alpha in [0.3, 2]",
-             lambda: curve(np.linspace(0.3, 2.0, 10), 0.3, branch="positional")),
-            ("curve, semantic, 10 alpha in [0.95, 2]",
-             lambda: curve(np.linspace(0.95, 2.0, 10), 0.3, branch="semantic"))):
+FIELDS = ("q", "m", "theta", "V", "eps_g", "eps_t")
+# relative differences are taken against max(|x|, floor): the solver's residual floors
+# (1% of the natural scale) for the order parameters, none for the errors
+FLOORS = {"q": 0.01, "m": 0.01, "theta": 0.01, "V": 0.01, "eps_g": 0.0, "eps_t": 0.0}
+
+
+def _curve80() -> list[dict]:
+    """The 80-point curve of `bench_curve` (split rule, quad 8) as rows with `usable`."""
+    alphas = np.linspace(0.05, 2.0, 40)
+    pts = (curve(alphas, 0.3, 0.5, 0.01, "semantic")
+           + curve(alphas, 0.3, 0.5, 0.01, "positional"))
+    return [{**p.row(), "usable": usable(p)} for p in pts]
+
+
+def _tasks(full: bool) -> tuple[dict[str, float], list[dict]]:
+    """CPU seconds of the comparison tasks in this process's `attnphase` (see `compare`),
+    and the 80-point curve's rows (with `full`)."""
+    out: dict[str, float] = {}
+    rows: list[dict] = []
+    tasks = [
+        ("cold solve, positional alpha 1", lambda: solve(1.0, 0.3, branch="positional")),
+        ("cold solve, positional alpha 0.5", lambda: solve(0.5, 0.3, branch="positional")),
+        ("cold solve, semantic alpha 2", lambda: solve(2.0, 0.3, branch="semantic")),
+        ("curve, positional, 10 alpha in [0.3, 2]",
+         lambda: curve(np.linspace(0.3, 2.0, 10), 0.3, branch="positional")),
+        ("curve, semantic, 10 alpha in [0.95, 2]",
+         lambda: curve(np.linspace(0.95, 2.0, 10), 0.3, branch="semantic"))]
+    if full:
+        tasks.append(("curve, 80 points (--part curve)", lambda: rows.extend(_curve80())))
+    for name, run in tasks:
         with Clock() as c:
             run()
         out[name] = c.cpu
-    return out
+    return out, rows
 
 
-def compare(baseline: str) -> None:
+def _differences(old: list[dict], new: list[dict]) -> str:
+    """Largest relative difference per field over the points usable in both curves."""
+    both = [(a, b) for a, b in zip(old, new, strict=True) if a["usable"] and b["usable"]]
+    same = [a["usable"] for a in old] == [b["usable"] for b in new]
+    worst = {f: max(abs(a[f] - b[f]) / max(abs(a[f]), FLOORS[f], 1e-300) for a, b in both)
+             for f in FIELDS}
+    return (f"80-point curve: {len(both)} points usable in both, the same set: {same}; "
+            "largest relative difference (against max(|x|, 0.01) for q, m, theta, V): "
+            + ", ".join(f"{f} {v:.1e}" for f, v in worst.items()))
+
+
+def compare(baseline: str, full: bool = True) -> None:
     """The same tasks with the sources under `baseline` (e.g. an exported older commit's
-    `src`) and with this checkout's, one after the other in fresh processes."""
+    `src`) and with this checkout's, one after the other in fresh processes (each process's
+    first call includes loading, or compiling, the numba kernels where the sources have them).
+    With `full`, also the 80-point curve, and the differences of its outputs."""
     import json
     import subprocess
     import sys
 
     here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")
     code = ("import json, sys; sys.argv = ['bench']; import bench_theory as b; "
-            "b.linear_theory(0.3, 0.5); print(json.dumps(b._tasks()))")
+            f"b.linear_theory(0.3, 0.5); print(json.dumps(b._tasks({full})))")
     res = {}
     for label, src in (("baseline", baseline), ("this checkout", here)):
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.path.dirname(__file__)])}
@@ -150,9 +183,11 @@ def compare(baseline: str) -> None:
         res[label] = json.loads(proc.stdout.strip().splitlines()[-1])
     print(f"## side by side, CPU s (baseline {baseline}; load {os.getloadavg()[0]:.1f})\n")
     print("| task | baseline | this checkout | ratio |\n| --- | --- | --- | --- |")
-    for task, old in res["baseline"].items():
-        new = res["this checkout"][task]
+    for task, old in res["baseline"][0].items():
+        new = res["this checkout"][0][task]
         print(f"| {task} | {old:.2f} | {new:.2f} | {old / new:.2f} |")
+    if full:
+        print("\n" + _differences(res["baseline"][1], res["this checkout"][1]))
     print()
 
 
@@ -166,6 +201,8 @@ def main() -> None:
     ap.add_argument("--quad", type=int, default=8, help="Gauss-Hermite nodes per variable")
     ap.add_argument("--baseline", default=None,
                     help="compare: the `src` folder of the version to compare against")
+    ap.add_argument("--quick", action="store_true",
+                    help="compare: without the 80-point curve")
     ap.add_argument("--omegas", default="0,0.05,0.1,0.15,0.2,0.25,0.3,0.35,0.4,0.425")
     args = ap.parse_args()
     linear_theory(0.3, 0.5)  # warm the caches outside the clocks
@@ -176,7 +213,7 @@ def main() -> None:
     if args.part == "compare":
         if not args.baseline:
             ap.error("--part compare needs --baseline SRC")
-        compare(args.baseline)
+        compare(args.baseline, full=not args.quick)
     if args.part == "solve":
         bench_solve(args.quad)
     if args.part == "refine":
