@@ -111,7 +111,7 @@ class _Channel:
         w, T = inputs(self.probes)
         res = self.run_prox(w, T, V, global_search)
         if self.split:
-            nd = split_nodes(self.rule, res, inputs, V, pb.sigma)
+            nd = split_nodes(self.rule, res, inputs, V, pb.sigma, at_probes=(w, T))
         else:
             nd = Nodes(self.probes, self.rule.weights, w, T, res.h, res.value)
         self.nodes = nd

@@ -141,16 +141,18 @@ def _regula_falsi(outer, a, b, fa, fb, hA, hB, bisect, params, V, c2, iters, c):
 
 
 def split_nodes(rule: LineRule, probes: ProxResult, inputs: Inputs, V: float, sigma: float,
-                n_half: int = 8, n_leg: int = 8) -> Nodes:
+                n_half: int = 8, n_leg: int = 8,
+                at_probes: tuple[np.ndarray, np.ndarray] | None = None) -> Nodes:
     """Integration nodes for the state whose probe minimisers are `probes`.
 
     Lines without a basin switch keep their probes; the others get `split_line` nodes cut at
     the switches, each node's minimiser polished from the probe minimiser on its side (or
-    from the local minimum tracked to the switch, inside a switch interval).
+    from the local minimum tracked to the switch, inside a switch interval). `at_probes`:
+    `inputs(rule.probes)`, where the caller has it already.
     """
     M, n = rule.lines, len(rule.inner)
     pts0 = rule.probes
-    w0, T0 = inputs(pts0)
+    w0, T0 = inputs(pts0) if at_probes is None else at_probes
     line, c, info = _switch_points(rule, probes, inputs, V, sigma)
     if line.size == 0:
         return Nodes(pts0, rule.weights, w0, T0, probes.h, probes.value)
