@@ -8,7 +8,7 @@ from flow_reference import flow_limit
 
 from attnphase.config import Config
 from attnphase.data import generate
-from attnphase.flow import conjugate_gradients
+from attnphase.flow import conjugate_gradients, invariant_projector
 from attnphase.metrics import overlaps
 from attnphase.objective import Risk
 from attnphase.student import initial_Q
@@ -49,7 +49,13 @@ def test_flow_reaches_the_flow_limit(name, init):
     risk = Risk(torch.from_numpy(ds.X)[None], torch.from_numpy(ds.Y)[None], cfg.lam)
     Q0 = torch.from_numpy(initial_Q(init, cfg.d, cfg.rank, ds.Q_star, ds.P, cfg.seed))
     out = solve(risk, Q0[None, None], "flow", steps=2000, tol=1e-9)
-    ref = flow_limit(risk, Q0)
+    if init == "positional" and cfg.rank > 1:
+        # equal columns: the exact flow stays in Q (e1 - e2) = 0, where it is the rank-1 flow
+        # of u = sqrt(r) v; an integration in floating point leaves that saddle subspace
+        r = cfg.rank
+        ref = np.repeat(flow_limit(risk, np.sqrt(r) * Q0[:, :1]) / np.sqrt(r), r, axis=1)
+    else:
+        ref = flow_limit(risk, Q0)
     assert bool(out.converged.all())
     R_ref = float(risk.value(torch.from_numpy(ref)[None, None]))
     assert float(out.risk) == pytest.approx(R_ref, rel=1e-7)
@@ -121,3 +127,31 @@ def test_stopped_students_leave_the_batch_with_their_lambda():
         alone = solve(Risk(X, Y, lam[:, c:c + 1]), Q0[:, c:c + 1], "flow", steps=2000, tol=1e-8)
         assert abs(int(alone.steps) - int(batch.steps[0, c])) <= 0.1 * int(alone.steps)
         assert float(alone.risk) == pytest.approx(float(batch.risk[0, c]), rel=1e-9)
+
+
+def test_flow_keeps_the_null_space_of_the_start():
+    """From the positional start of a rank-2 student (two equal columns) the flow stays in
+    the invariant subspace Q (e1 - e2) = 0: it is the rank-1 flow of u = sqrt(2) v from
+    sqrt(2) p_1, since Q = v 1^T has Q Q^T = u u^T (docs/solver.md)."""
+    cfg = Config(d=40, sigma=0.7, omega=0.3, alpha=2.0, rank=2, seed=6)
+    ds = generate(cfg)
+    risk = Risk(torch.from_numpy(ds.X)[None], torch.from_numpy(ds.Y)[None], cfg.lam)
+    Q0 = torch.from_numpy(initial_Q("positional", cfg.d, 2, ds.Q_star, ds.P, cfg.seed))
+    two = solve(risk, Q0[None, None], "flow", steps=2000, tol=1e-9)
+    one = solve(risk, np.sqrt(2.0) * Q0[None, None, :, :1], "flow", steps=2000, tol=1e-9)
+    Q = two.Q[0, 0]
+    assert bool(two.converged.all()) and bool(one.converged.all())
+    assert float((Q[:, 0] - Q[:, 1]).abs().max()) <= 1e-12 * float(Q.abs().max())
+    assert float(two.risk) == pytest.approx(float(one.risk), rel=1e-9)
+    torch.testing.assert_close(Q[:, :1] * np.sqrt(2.0), one.Q[0, 0], rtol=0, atol=1e-6)
+
+
+def test_invariant_projector_removes_only_the_null_space():
+    rng = np.random.default_rng(7)
+    v = torch.from_numpy(rng.standard_normal((6, 1)))
+    full = torch.from_numpy(rng.standard_normal((6, 2)))
+    Q0 = torch.stack([torch.cat([v, v], 1), full])[:, None]  # (B=2, c=1, d, r)
+    P = invariant_projector(Q0)
+    torch.testing.assert_close(P[0, 0], torch.full((2, 2), 0.5, dtype=torch.float64))
+    torch.testing.assert_close(P[1, 0], torch.eye(2, dtype=torch.float64))
+    assert invariant_projector(Q0[1:]) is None

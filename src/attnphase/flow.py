@@ -19,6 +19,13 @@ Otherwise mu grows (the time step shrinks) and the step is retried. Accepted ste
 shrink, down to Newton's method. docs/solver.md explains the choice and how it is checked
 against a long small-step gradient descent.
 
+The flow keeps the null space of Q0: R depends on Q only through Q Q^T, so its gradient is
+G(Q Q^T) Q and Q(t) N = 0 for all t whenever Q0 N = 0 (for instance the positional start
+of a rank-2 student, two equal columns). Rounding breaks this in floating point and the
+unstable directions of a saddle then amplify it; gradient descent in exact arithmetic
+would not. So a student whose Q0 is column-rank deficient has its gradient, its
+Hessian-vector products and its steps projected on that invariant subspace.
+
 Students are independent: each has its own time step and stops on its own tolerance; a
 data set whose students have all stopped is dropped from the batch, so it costs no
 further passes over its inputs, and a student that has stopped on every remaining data set
@@ -124,7 +131,8 @@ def flow(
     risk-and-gradient evaluation and per Hessian-vector product.
     """
     opt = options or FlowOptions()
-    here = _Point.at(risk, Q0.double().clone())
+    P = invariant_projector(Q0.double())
+    here = _evaluate(risk, _project(Q0.double(), P).clone(), P)
     B, c = here.f.shape
     passes = torch.full((B,), 2, dtype=torch.long)
     n_steps = torch.zeros(B, c, dtype=torch.long)
@@ -142,7 +150,8 @@ def flow(
             sub, key = risk.restrict(live, cols), (live, cols)  # copies X only when it shrinks
         idx = (live[:, None], cols[None, :])
         part = _Point(here.Q[idx], here.f[idx], here.g[idx], here.curv[idx])
-        accept, new, mu_live, n_hvp = _step(sub, part, mu[idx], active[idx], opt)
+        P_part = None if P is None else P[idx]
+        accept, new, mu_live, n_hvp = _step(sub, part, mu[idx], active[idx], opt, P_part)
         passes[live] += 2 * (n_hvp + 1)
         _update(here, idx, new, accept)
         mu[idx] = mu_live
@@ -151,6 +160,30 @@ def flow(
         if progress:
             progress(step, _rms(here.g))
     return here.Q, here.f, here.g, n_steps, passes
+
+
+def invariant_projector(Q0: torch.Tensor, rtol: float = 1e-10) -> torch.Tensor | None:
+    """Per student (B, c, r, r), the projector I - N N^T that removes the right null space N
+    of Q0 (eigenvalues of Q0^T Q0 below rtol^2 times the largest); None if every Q0 has
+    full column rank, as for semantic and random starts."""
+    G = Q0.transpose(-1, -2) @ Q0
+    lam, U = torch.linalg.eigh(G)
+    null = lam <= rtol**2 * lam[..., -1:].clamp_min(1e-300)
+    if not bool(null.any()):
+        return None
+    N = U * null[..., None, :]
+    return torch.eye(Q0.shape[-1], dtype=Q0.dtype) - N @ N.transpose(-1, -2)
+
+
+def _project(T: torch.Tensor, P: torch.Tensor | None) -> torch.Tensor:
+    return T if P is None else T @ P
+
+
+def _evaluate(risk: Risk, Q: torch.Tensor, P: torch.Tensor | None) -> _Point:
+    """The point at Q, with its gradient on the invariant subspace of the projector P."""
+    here = _Point.at(risk, Q)
+    here.g = _project(here.g, P)
+    return here
 
 
 def _rms(g: torch.Tensor) -> torch.Tensor:
@@ -166,17 +199,19 @@ def _initial_mu(risk: Risk, here: _Point, active: torch.Tensor) -> torch.Tensor:
 
 def _step(
     risk: Risk, here: _Point, mu: torch.Tensor, active: torch.Tensor, opt: FlowOptions,
+    P: torch.Tensor | None,
 ) -> tuple[torch.Tensor, _Point, torch.Tensor, torch.Tensor]:
     """One trial step per active student: (accepted, the trial point, next mu, HVPs used
-    per data set)."""
+    per data set); P (or None) projects on the students' invariant subspaces."""
     gnorm = _dot(here.g, here.g).sqrt()
 
     def apply(V: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
-        return risk.hvp(here.curv, V, rows) + mu[..., None, None] * V
+        return _project(risk.hvp(here.curv, V, rows), P) + mu[..., None, None] * V
 
     rtol = torch.full_like(mu, opt.cg_rtol)
     s, res, positive, n_hvp = conjugate_gradients(apply, -here.g, active, rtol, opt.cg_iters)
-    new = _Point.at(risk, here.Q + s)
+    s = _project(s, P)
+    new = _evaluate(risk, here.Q + s, P)
     model_g = -mu[..., None, None] * s - res  # g + H s, from the CG residual
     defect = _dot(new.g - model_g, new.g - model_g).sqrt() / gnorm.clamp_min(1e-300)
     short = _dot(s, s).sqrt() <= opt.max_rel_step * _dot(here.Q, here.Q).sqrt()
