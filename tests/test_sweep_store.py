@@ -61,8 +61,14 @@ def test_rows_have_every_column_and_rerun_skips(tmp_path):
     assert (again.skipped, again.ran) == (8, 0)
     more = run_sweep(spec(seeds=(0, 1, 2)), db=db, progress=False)  # a grown grid: only the new
     assert (more.skipped, more.ran) == (8, 4) and count(db) == (12, 12)
-    other = run_sweep(spec(name="other"), db=db, progress=False)  # same runs, another sweep
-    assert other.ran == 8 and len(results_frame(db, name="other")) == 8
+    # another sweep whose grid shares configs: those runs are copied, the rest run
+    other = run_sweep(spec(name="other", seeds=(2, 3)), db=db, progress=False)
+    assert (other.adopted, other.ran) == (4, 4) and "4 taken from other sweeps" in str(other)
+    mine, theirs = results_frame(db, name="other"), results_frame(db, name="s")
+    assert len(mine) == 8
+    same = mine.merge(theirs, on="config_hash", suffixes=("", "_s"))
+    assert len(same) == 4 and (same.seed == 2).all()
+    assert (same.eps_t == same.eps_t_s).all() and (same.git_commit == same.git_commit_s).all()
 
 
 def interrupt(cfg, db, sig, rows, workers=0):

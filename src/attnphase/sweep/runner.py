@@ -36,6 +36,7 @@ class SweepSummary:
     failed: int = 0
     lost: int = 0  # runs of units that could not finish: not stored, a rerun does them
     elsewhere: int = 0  # runs done meanwhile by a concurrent sweep of the same config
+    adopted: int = 0  # runs of the same configs stored by other sweeps, copied, not rerun
     wall_s: float = 0.0
 
     @property
@@ -48,6 +49,8 @@ class SweepSummary:
                 f"{self.ran} run now ({self.ok} ok, {self.not_converged} not converged, "
                 f"{self.failed} failed, {self.lost} lost)"
                 + (f", {self.elsewhere} by another sweep" if self.elsewhere else "")
+                + (f", {self.adopted} taken from other sweeps with the same configs"
+                   if self.adopted else "")
                 + f" in {self.wall_s:.1f} s "
                 f"({rate:.2f} runs/s) -> {self.db}")
 
@@ -89,6 +92,9 @@ def run_sweep(
             pending = {c.hash(): c for c in spec.configs if c.hash() not in done}
             summary = SweepSummary(spec.name, str(db), len(spec.configs), len(spec.configs)
                                    - len(pending))
+            for h in store.adopt(spec.name, pending):
+                pending.pop(h)
+                summary.adopted += 1
             if not pending:
                 summary.wall_s = time.perf_counter() - start
                 return summary

@@ -104,6 +104,28 @@ class Store:
             sql += " AND status NOT LIKE 'failed%'"
         return {h for (h,) in self.con.execute(sql, (name,))}
 
+    def adopt(self, name: str, hashes: Iterable[str]) -> set[str]:
+        """Copy into sweep `name` the stored runs of other sweeps with the same config (the
+        hash covers every field that changes a result, not the sweep's name), failed ones
+        excepted (a failed run of `name` itself among `hashes` is replaced by a good copy);
+        return the hashes adopted. The copies keep the version, commit and time
+        of the run that made them."""
+        hashes = list(hashes)
+        cols = ", ".join('"' + c + '"' for c in COLUMNS if c != "name")
+        adopted: set[str] = set()
+        with self.con:
+            for start in range(0, len(hashes), 500):  # SQLite's limit on bound variables
+                part = hashes[start:start + 500]
+                marks = ", ".join("?" * len(part))
+                self.con.execute(
+                    f"INSERT OR REPLACE INTO runs (name, {cols}) SELECT ?, {cols} FROM runs "
+                    f"WHERE name != ? AND config_hash IN ({marks}) AND status NOT LIKE "
+                    "'failed%' GROUP BY config_hash", (name, name, *part))
+                adopted |= {h for (h,) in self.con.execute(
+                    f"SELECT config_hash FROM runs WHERE name = ? AND config_hash IN ({marks}) "
+                    "AND status NOT LIKE 'failed%'", (name, *part))}
+        return adopted
+
     def write(self, rows: Iterable[dict[str, Any]]) -> None:
         """Insert (or replace, for a retried run) rows and drop their claims, in one
         transaction."""
