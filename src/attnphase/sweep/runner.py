@@ -160,5 +160,6 @@ def git_commit() -> str | None:
 def _bar(name: str, summary: SweepSummary, enabled: bool):
     from tqdm import tqdm
 
-    return tqdm(total=summary.total, initial=summary.skipped, desc=name, unit="run",
-                file=sys.stderr, disable=not enabled, dynamic_ncols=True, smoothing=0.1)
+    return tqdm(total=summary.total, initial=summary.skipped + summary.adopted, desc=name,
+                unit="run", file=sys.stderr, disable=not enabled, dynamic_ncols=True,
+                smoothing=0.1)
