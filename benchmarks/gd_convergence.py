@@ -1,11 +1,13 @@
 """Convergence of the brute-force gradient-flow reference in its step: plain gradient
-descent at lr = c / lambda_max for several c, float64, each run until the RMS gradient entry
-is below `--tol`, on one regime of bench_solver.py. Prints, per c, the end point (steps, flow
-time, eps_t, theta, m) and a trace along the flow time, so that two step sizes can be compared
-at equal flow time: where their paths part is where the limit is decided.
+descent (`--method gd`, explicit Euler) or classical Runge-Kutta (`rk4`) at step
+c / lambda_max for several c, float64, each run until the RMS gradient entry is below
+`--tol`, on one regime of bench_solver.py. Prints, per c, the end point (steps, flow time,
+eps_t, theta, m) and a trace along the flow time, so that two step sizes can be compared at
+equal flow time. `--flow-eta-t` also runs the flow solver with these time-error controls
+(FlowOptions.eta_t) and prints its end point and passes over X.
 
     OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/gd_convergence.py \
-        --d 1000 --regime '{"sigma": 1.0, "init": "positional"}' --c 0.3,0.1,0.03
+        --regime '{"sigma": 1.0, "init": "positional"}' --method rk4 --c 0.6,0.3
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from bench_solver import config
 from gd_flow_reference import lambda_max
 
 from attnphase.data import generate
+from attnphase.flow import FlowOptions, flow
 from attnphase.metrics import overlaps
 from attnphase.objective import Risk
 from attnphase.student import initial_Q
@@ -72,6 +75,10 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=None, help="overrides the regime's seed")
     p.add_argument("--c", type=lambda v: [float(x) for x in v.split(",")], default=[0.3])
     p.add_argument("--method", choices=["gd", "rk4"], default="gd")
+    p.add_argument("--perturb", type=float, default=0.0,
+                   help="start from Q0 + this x ||Q0|| x a random unit direction (seed 1)")
+    p.add_argument("--flow-eta-t", type=lambda v: [float(x) for x in v.split(",")],
+                   default=[], help="flow solver runs with these eta_t (0: the default)")
     p.add_argument("--tol", type=float, default=1e-7)
     p.add_argument("--every", type=int, default=500, help="steps between lambda_max updates")
     p.add_argument("--trace-dt", type=float, default=50.0, help="flow time between traces")
@@ -85,16 +92,28 @@ def main() -> None:
     ds = generate(cfg)
     risk = Risk(torch.from_numpy(ds.X)[None], torch.from_numpy(ds.Y)[None], cfg.lam)
     Q0 = torch.from_numpy(initial_Q(cfg.init, cfg.d, cfg.rank, ds.Q_star, ds.P, cfg.seed))
+    if args.perturb:
+        u = torch.randn(Q0.shape, generator=torch.Generator().manual_seed(1), dtype=Q0.dtype)
+        Q0 = Q0 + args.perturb * Q0.norm() * u / u.norm()
     for c in args.c:
         start = time.perf_counter()
         end, trace = descend(risk, Q0[None, None].clone(), c, args.tol, args.every,
                              args.trace_dt, args.limit, ds, cfg.d, args.method)
-        row = {"d": args.d, "regime": change, "method": args.method, "c": c, **end,
+        row = {"d": args.d, "regime": change, "method": args.method, "c": c,
+               "perturb": args.perturb, **end,
                "wall_s": time.perf_counter() - start, "trace": trace}
         print(json.dumps({k: v for k, v in row.items() if k != "trace"}), flush=True)
         if args.out:
             with open(args.out, "a") as f:
                 f.write(json.dumps(row) + "\n")
+    for eta_t in args.flow_eta_t:
+        start = time.perf_counter()
+        Q, R, g, steps, passes = flow(risk, Q0[None, None], 100_000, 1e-6,
+                                      options=FlowOptions(eta_t=eta_t or None))
+        print(json.dumps({"d": args.d, "regime": change, "method": "flow", "eta_t": eta_t,
+                          **state(Q, R, g, ds, cfg.d, 0.0), "t": None, "steps": int(steps),
+                          "passes": int(passes[0]), "wall_s": time.perf_counter() - start}),
+              flush=True)
 
 
 if __name__ == "__main__":
