@@ -8,7 +8,7 @@ from flow_reference import flow_limit
 
 from attnphase.config import Config
 from attnphase.data import generate
-from attnphase.flow import conjugate_gradients, invariant_projector
+from attnphase.flow import FlowOptions, conjugate_gradients, flow, invariant_projector
 from attnphase.metrics import overlaps
 from attnphase.objective import Risk
 from attnphase.student import initial_Q
@@ -62,6 +62,23 @@ def test_flow_reaches_the_flow_limit(name, init):
     # the overlaps of the two limits (up to the symmetry) agree to 0.01
     for a, b in zip(_invariants(out.Q[0, 0].numpy(), ds), _invariants(ref, ds), strict=True):
         np.testing.assert_allclose(a, b, atol=0.01 * max(1.0, float(np.abs(b).max())))
+
+
+def test_time_error_control_follows_the_flow_in_smaller_steps():
+    """FlowOptions.eta_t (the Euler step's local error) ends at the BDF flow's limit too, and
+    it binds: smaller time steps, so more of them, than the defect control alone."""
+    cfg = Config(d=40, **REGIMES["case2"])
+    ds = generate(cfg)
+    risk = Risk(torch.from_numpy(ds.X)[None], torch.from_numpy(ds.Y)[None], cfg.lam)
+    Q0 = torch.from_numpy(initial_Q("positional", cfg.d, 1, ds.Q_star, ds.P, cfg.seed))
+    _, _, _, loose, _ = flow(risk, Q0[None, None], 5000, 1e-9)
+    Q, R, _, steps, _ = flow(risk, Q0[None, None], 5000, 1e-9, options=FlowOptions(eta_t=0.03))
+    ref = flow_limit(risk, Q0)
+    assert float(R) == pytest.approx(float(risk.value(torch.from_numpy(ref)[None, None])),
+                                     rel=1e-7)
+    for a, b in zip(_invariants(Q[0, 0].numpy(), ds), _invariants(ref, ds), strict=True):
+        np.testing.assert_allclose(a, b, atol=0.01)
+    assert int(steps) > 2 * int(loose)
 
 
 def test_hvp_matches_the_autograd_hessian(small_data):

@@ -15,6 +15,10 @@ in one go. The step is kept only if
   step follows the flow to within that relative error, so it cannot step over a ridge
   that the local model does not see, which is how a quasi-Newton jump leaves a basin.
 
+The defect bounds the step's nonlinearity, not its time-discretisation error (it vanishes on
+a quadratic). Where the path's end depends on that error (docs/solver.md, "Known limit"),
+`FlowOptions.eta_t` also bounds the Euler step's local error estimate.
+
 Otherwise mu grows (the time step shrinks) and the step is retried. Accepted steps let mu
 shrink, down to Newton's method. docs/solver.md explains the choice and how it is checked
 against a long small-step gradient descent.
@@ -53,6 +57,11 @@ class FlowOptions:
     cg_rtol: float = 0.1  # conjugate-gradient relative residual, at most
     max_rel_step: float = 0.25  # a step moves Q by at most this fraction of ||Q||
     mu_max: float = 1e12  # a student whose mu would exceed this (x its first mu) has stalled
+    # optional control of the time-discretisation error (off by default, docs/solver.md
+    # "Known limit"): the local error estimate tau ||g(Q + s) - g(Q)|| / 2 of the Euler step
+    # at most eta_t ||s|| + atol_t ||Q||
+    eta_t: float | None = None
+    atol_t: float = 1e-6
 
 
 @dataclass
@@ -217,7 +226,14 @@ def _step(
     short = _dot(s, s).sqrt() <= opt.max_rel_step * _dot(here.Q, here.Q).sqrt()
     accept = active & positive & short & (new.f <= here.f) & (defect <= opt.eta)
     # the defect of an implicit Euler step grows like tau^2: aim at eta / 2 on the next step
-    factor = (2 * defect / opt.eta).sqrt().clamp(0.1, 4.0)
+    factor = (2 * defect / opt.eta).sqrt()
+    if opt.eta_t is not None:  # first-order error: the implicit Euler step against the
+        dg = new.g - here.g  # trapezoidal one, which also grows like tau^2
+        err = _dot(dg, dg).sqrt() / (2 * mu)
+        allowed = opt.eta_t * _dot(s, s).sqrt() + opt.atol_t * _dot(here.Q, here.Q).sqrt()
+        accept &= err <= allowed
+        factor = torch.maximum(factor, (2 * err / allowed).sqrt())
+    factor = factor.clamp(0.1, 4.0)
     factor = torch.where(accept, factor, torch.where(positive, factor.clamp_min(2.0), 16.0))
     mu = torch.where(active, mu * factor, mu)
     return accept, new, mu, n_hvp
