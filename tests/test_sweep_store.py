@@ -68,7 +68,8 @@ def test_rows_have_every_column_and_rerun_skips(tmp_path):
     assert len(mine) == 8
     same = mine.merge(theirs, on="config_hash", suffixes=("", "_s"))
     assert len(same) == 4 and (same.seed == 2).all()
-    assert (same.eps_t == same.eps_t_s).all() and (same.git_commit == same.git_commit_s).all()
+    assert (same.eps_t == same.eps_t_s).all()
+    assert same.git_commit.tolist() == same.git_commit_s.tolist()  # None outside a git checkout
 
 
 def interrupt(cfg, db, sig, rows, workers=0):
