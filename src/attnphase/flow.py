@@ -140,8 +140,9 @@ def flow(
     risk-and-gradient evaluation and per Hessian-vector product.
     """
     opt = options or FlowOptions()
-    P = invariant_projector(Q0.double())
-    here = _evaluate(risk, _project(Q0.double(), P).clone(), P)
+    Q0 = Q0.double()
+    P = invariant_projector(Q0)
+    here = _evaluate(risk, _project(Q0, P).clone(), P)
     B, c = here.f.shape
     passes = torch.full((B,), 2, dtype=torch.long)
     n_steps = torch.zeros(B, c, dtype=torch.long)
