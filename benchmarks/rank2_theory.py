@@ -23,6 +23,8 @@ def main() -> int:
     ap.add_argument("--branches", default="semantic,mixed,positional")
     ap.add_argument("--qmc", type=int, default=512)
     ap.add_argument("--max-iter", type=int, default=200)
+    ap.add_argument("--fp-error", action="store_true",
+                    help="also the fixed point's own error (solved on each QMC block)")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     rule = qmc_rule(a.qmc, 8)
@@ -31,7 +33,7 @@ def main() -> int:
         for alpha in (float(v) for v in a.alphas.split(",")):
             t = time.process_time()
             p = solve_rank2(alpha, a.omega, branch=branch, init=prev, rule=rule,
-                            max_iter=a.max_iter)
+                            max_iter=a.max_iter, fp_error=a.fp_error)
             prev = p.state if p.converged else None
             row = {**p.row(), "cpu_s": time.process_time() - t, "qmc": a.qmc}
             with open(a.out, "a") as fh:

@@ -118,7 +118,10 @@ class Channel2:
         Vh = 0.5 * (Vh + Vh.T)
         if pb.branch in ("semantic", "trivial"):
             mh = np.zeros(2)
-        return Hats(0.5 * (qh + qh.T), mh, thh, Vh)
+        qh = 0.5 * (qh + qh.T)
+        if pb.branch == "trivial":  # the rule averaged over O(2), exact for the integrals
+            qh, Vh = (np.trace(M) / 2 * np.eye(2) for M in (qh, Vh))
+        return Hats(qh, mh, thh, Vh)
 
 
 def order_params(h: Hats, pb: Problem) -> State2 | None:
