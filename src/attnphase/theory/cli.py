@@ -16,7 +16,7 @@ from ..transitions import downcrossing, global_minimiser
 from .boundary import boundary, boundary_error
 from .fixed_point import BRANCHES, curve, values
 from .linear import linear_theory
-from .rank2_cli import add_rank2_args, run_curve_rank2
+from .rank2_cli import add_rank2_args, run_boundary_rank2, run_curve_rank2, run_plot_rank2
 
 A_HELP = "2 x 2 positional matrix: 'paper', 'appendix' or a,b,c,d (row-major)"
 
@@ -47,6 +47,7 @@ def register(subparsers) -> None:
     b.add_argument("--quad", type=int, default=8, help="Gauss-Hermite nodes per variable")
     b.add_argument("--error", action="store_true",
                    help="error bars: also solve with quad + 2 (reported) and compare")
+    add_rank2_args(b)  # rank 2: the grid --alphas-range x --n-alpha, no spinodals
     _output_args(b)
     b.set_defaults(func=run_boundary)
 
@@ -56,6 +57,7 @@ def register(subparsers) -> None:
     f.add_argument("--out", required=True, help="PNG file to write")
     f.add_argument("--error", action="store_true",
                    help="error bands on alpha_c, alpha_l: also solve with quad + 2")
+    add_rank2_args(f)
     f.set_defaults(func=run_plot)
 
 
@@ -155,6 +157,8 @@ def run_boundary(args: argparse.Namespace) -> int:
         raise InputError(f"--alphas-range {args.alphas_range!r}: expected 0 < a < b, finite")
     if args.n_alpha < 3:
         raise InputError(f"--n-alpha {args.n_alpha}: expected an integer >= 3")
+    if args.rank == 2:
+        return run_boundary_rank2(args, A, omegas, (lo, hi), _emit)
     kw = dict(sigma=args.sigma, lam=args.lam, A=A, alpha_range=(lo, hi), n_alpha=args.n_alpha,
               spinodals=args.spinodals, multistart=args.multistart)
     res = (boundary_error(omegas, (args.quad, args.quad + 2), **kw) if args.error
@@ -173,6 +177,8 @@ def run_plot(args: argparse.Namespace) -> int:
         raise InputError(f"--alphas {args.alphas!r}: the plot needs at least 2 values")
     if not str(args.out).lower().endswith(".png"):
         raise InputError(f"--out {args.out!r}: expected a file name ending in .png")
+    if args.rank == 2:
+        return run_plot_rank2(args, A, alphas)
     lin = linear_theory(args.omega, args.sigma, A).eps_g_lin
 
     def lines(quad: int):

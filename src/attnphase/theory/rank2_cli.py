@@ -1,4 +1,4 @@
-"""`attnphase theory curve --rank 2`: the rank-2 theory's fixed points along alpha."""
+"""`attnphase theory curve|boundary|plot --rank 2`: the rank-2 theory (docs/theory_rank2.md)."""
 
 from __future__ import annotations
 
@@ -18,16 +18,50 @@ def add_rank2_args(p: argparse.ArgumentParser) -> None:
 
 def run_curve_rank2(args: argparse.Namespace, A, alphas: list[float], emit) -> int:
     """Handler of `theory curve --rank 2` (A and alphas already validated by the caller)."""
-    from .rank2_quadrature import qmc_rule
     from .rank2_solve import STARTS, curve_rank2
 
-    n = args.qmc
-    if n < 16 or n & (n - 1):
-        raise InputError(f"--qmc {n}: expected a power of 2 >= 16")
+    rule = _rule(args)
     branches = STARTS if args.branch == "all" else (args.branch,)
-    rule = qmc_rule(n, 8)
     rows = []
     for b in branches:
         rows += [p.row() for p in curve_rank2(alphas, args.omega, args.sigma, args.lam, b, A,
                                               rule=rule)]
     return emit(rows, args)
+
+
+def _rule(args: argparse.Namespace):
+    from .rank2_quadrature import qmc_rule
+
+    n = args.qmc
+    if n < 16 or n & (n - 1):
+        raise InputError(f"--qmc {n}: expected a power of 2 >= 16")
+    return qmc_rule(n, 8)
+
+
+def run_boundary_rank2(args: argparse.Namespace, A, omegas: list[float],
+                       alpha_range: tuple[float, float], emit) -> int:
+    """Handler of `theory boundary --rank 2` on `--n-alpha` points evenly spaced in
+    `alpha_range` (validated by the caller): alpha_c, alpha_l per omega; `--error`: error
+    bars from the fixed points' own errors."""
+    from .rank2_boundary import boundary_rank2
+
+    rule = _rule(args)
+    lo, hi = alpha_range
+    n = args.n_alpha
+    grid = [lo + (hi - lo) * i / (n - 1) for i in range(n)]
+    res, _ = boundary_rank2(omegas, grid, args.sigma, args.lam, A, rule, args.error)
+    emit([b.row() for b in res], args)
+    return 0
+
+
+def run_plot_rank2(args: argparse.Namespace, A, alphas: list[float]) -> int:
+    """Handler of `theory plot --rank 2`: the branches with their fixed points' own QMC
+    errors as error bars, alpha_c and alpha_l with theirs."""
+    from .rank2_boundary import boundary_rank2
+    from .rank2_plot import plot_rank2
+
+    rule = _rule(args)
+    (bd,), points = boundary_rank2([args.omega], alphas, args.sigma, args.lam, A, rule, True)
+    plot_rank2(sorted(alphas), points[float(args.omega)], bd, args.sigma, args.lam, args.out)
+    print(f"wrote {args.out}")
+    return 0

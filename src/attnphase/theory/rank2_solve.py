@@ -142,8 +142,10 @@ def _iterate(ch: Channel2, x: np.ndarray, err_of, tol: float, kappa: float, damp
         scale = _scales(x, pb.rho)
         err = np.nan_to_num(err_of(s, values))
         residual = float(np.max(gap / scale))
-        residual_qmc = float(np.max(gap / np.where(err > 0, err, np.inf)))
-        if np.all(gap <= np.maximum(tol * scale, kappa * err)) and not clipped(h, pb):
+        # the step in units of the one-step error (floored at tol x scale / kappa):
+        # converged where it is <= kappa
+        residual_qmc = float(kappa * np.max(gap / np.maximum(tol * scale, kappa * err)))
+        if residual_qmc <= kappa and not clipped(h, pb):
             if full:
                 converged = True
                 break
