@@ -6,15 +6,17 @@
 - `boundary`: alpha_c(omega), alpha_l(omega) and the ends of the branches;
   `boundary_error` adds error bars from a convergence study in the quadrature.
 - `fixed_points`: every fixed point a scan of starting points reaches, by eps_t.
-- `solve_rank2`, `curve_rank2`: a rank-2 student of the rank-1 teacher (docs/theory_rank2.md).
+- `solve_rank2`, `curve_rank2`, `boundary_rank2`: a rank-2 student of the rank-1 teacher
+  (docs/theory_rank2.md).
 """
 
 from .boundary import Boundary, boundary, boundary_error
 from .enumerate import fixed_points
 from .fixed_point import BRANCHES, TheoryPoint, curve, solve
 from .linear import LinearTheory, linear_theory
+from .rank2_boundary import Boundary2, boundary_rank2
 from .rank2_solve import Rank2Point, curve_rank2, solve_rank2
 
-__all__ = ["BRANCHES", "Boundary", "LinearTheory", "Rank2Point", "TheoryPoint", "boundary",
-           "boundary_error", "curve", "curve_rank2", "fixed_points", "linear_theory", "solve",
-           "solve_rank2"]
+__all__ = ["BRANCHES", "Boundary", "Boundary2", "LinearTheory", "Rank2Point", "TheoryPoint",
+           "boundary", "boundary_error", "boundary_rank2", "curve", "curve_rank2", "fixed_points",
+           "linear_theory", "solve", "solve_rank2"]
