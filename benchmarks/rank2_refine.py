@@ -25,15 +25,19 @@ def main() -> int:
     ap.add_argument("--branch", default="mixed")
     ap.add_argument("--sizes", default="256:0,256:1,256:2,512:0,512:1,512:2",
                     help="n:seed pairs")
+    ap.add_argument("--fp-error", action="store_true",
+                    help="also each fixed point's own error (in brackets)")
     a = ap.parse_args()
     print("| n x 8 | seed | " + " | ".join(KEYS) + " | converged | CPU s |")
     print("| --- " * (len(KEYS) + 4) + "|")
     for item in a.sizes.split(","):
         n, seed = (int(v) for v in item.split(":"))
         t = time.process_time()
-        p = solve_rank2(a.alpha, a.omega, branch=a.branch, rule=qmc_rule(n, 8, seed=seed))
+        p = solve_rank2(a.alpha, a.omega, branch=a.branch, rule=qmc_rule(n, 8, seed=seed),
+                        fp_error=a.fp_error)
         vals = {"eps_g": p.eps_g, "eps_t": p.eps_t, **p.inv}
-        cells = " | ".join(f"{vals[k]:.6g}" for k in KEYS)
+        cells = " | ".join(f"{vals[k]:.6g}" + (f" ({p.fp_err[k]:.1g})" if p.fp_err else "")
+                           for k in KEYS)
         print(f"| {n} | {seed} | {cells} | {p.converged} | {time.process_time() - t:.0f} |",
               flush=True)
     return 0
