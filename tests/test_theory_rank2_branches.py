@@ -156,4 +156,6 @@ def test_cli_boundary_and_plot_rank2(capsys, tmp_path):
         _run(["theory", "plot", "--rank", "2", "--qmc", "8", "--out", str(tmp_path / "a.png")])
     with pytest.raises(InputError, match="--out"):
         _run(["theory", "plot", "--rank", "2", "--out", str(tmp_path / "a.pdf")])
+    with pytest.raises(InputError, match="--error"):
+        _run(["theory", "curve", "--error", "--alphas", "1"])
     assert not list(tmp_path.iterdir())

@@ -30,7 +30,7 @@ def register(subparsers) -> None:
     _model_args(c)
     c.add_argument("--alphas", default="0.05:2:40", help="'a,b,c' or 'start:stop:count'")
     c.add_argument("--branch", default="all", choices=(*BRANCHES, "mixed", "all"))
-    add_rank2_args(c)
+    add_rank2_args(c, error=True)
     _output_args(c)
     c.set_defaults(func=run_curve)
 
@@ -134,6 +134,8 @@ def run_curve(args: argparse.Namespace) -> int:
     if args.branch == "mixed":
         raise InputError("--branch mixed: only with --rank 2 (rank 1: semantic, positional, "
                          "trivial, all)")
+    if args.error:
+        raise InputError("--error: only with --rank 2 (rank 1: theory boundary --error)")
     branches = BRANCHES if args.branch == "all" else (args.branch,)
     rows = []
     for b in branches:

@@ -7,13 +7,18 @@ import argparse
 from ..errors import InputError
 
 
-def add_rank2_args(p: argparse.ArgumentParser) -> None:
-    """Options of the rank-2 curve (only read with --rank 2)."""
+def add_rank2_args(p: argparse.ArgumentParser, error: bool = False) -> None:
+    """Options of the rank-2 theory (only read with --rank 2); `error`: also --error (for
+    `curve`, which has none of its own)."""
     p.add_argument("--rank", type=int, default=1, choices=(1, 2),
                    help="student rank: 2 is a rank-2 student of a rank-1 teacher "
                         "(docs/theory_rank2.md; branches semantic, mixed, positional, trivial)")
     p.add_argument("--qmc", type=int, default=512,
                    help="rank 2: scrambled Sobol points per block (a power of 2), 8 blocks")
+    if error:
+        p.add_argument("--error", action="store_true",
+                       help="rank 2: also each fixed point's own quadrature error (fperr_*; "
+                            "solved on each QMC block, about twice the time)")
 
 
 def run_curve_rank2(args: argparse.Namespace, A, alphas: list[float], emit) -> int:
@@ -25,7 +30,7 @@ def run_curve_rank2(args: argparse.Namespace, A, alphas: list[float], emit) -> i
     rows = []
     for b in branches:
         rows += [p.row() for p in curve_rank2(alphas, args.omega, args.sigma, args.lam, b, A,
-                                              rule=rule)]
+                                              rule=rule, fp_error=args.error)]
     return emit(rows, args)
 
 
