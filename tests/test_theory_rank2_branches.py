@@ -66,7 +66,8 @@ def _fake(alpha: float, branch: str, eps_t: float, eps_g: float, theta: float,
     """A converged point with given outputs (for the boundary's bookkeeping)."""
     inv = {"theta_norm": theta, "m_norm": 0.2, "q_eig1": 0.3, "q_eig2": 0.1}
     return Rank2Point(alpha, 0.3, SIGMA, LAM, branch, eps_g, eps_t, True, 1, 0.0, 0.0, inv,
-                      {"eps_t": err, "eps_g": err}, initial(branch, SIGMA, LAM))
+                      {"eps_t": err, "eps_g": err, "theta_norm": err},
+                      initial(branch, SIGMA, LAM))
 
 
 def _points(alphas, err=1e-5):
@@ -102,11 +103,29 @@ def test_boundary_from_points_exact_on_linear_data():
     assert none.alpha_l is None  # eps_g never falls below the baseline
 
 
+def test_alpha_merge_exact_on_linear_theta_squared():
+    """|theta|^2 = 0.2 (alpha - 0.4) on the mixed branch, merged (theta = 0, semantic off)
+    at alpha = 0.25: alpha_merge = 0.4 from the two lowest grid points where theta > 0;
+    none where the branch has theta > 0 down to the grid's first point."""
+    alphas = [0.25, 0.5, 1.0, 1.5]
+    pts = _points(alphas)
+    for a, p in zip(alphas, pts, strict=True):
+        p["mixed"].inv["theta_norm"] = np.sqrt(max(0.2 * (a - 0.4), 0.0))
+        p["semantic"].converged = False
+    bd = boundary_from_points(alphas, pts, 0.3, 0.0035, True)
+    assert bd.alpha_merge == pytest.approx(0.4, abs=1e-12) and bd.alpha_merge_err > 0
+    assert boundary_from_points(alphas[1:], pts[1:], 0.3, 0.0035, True).alpha_merge is None
+
+
 def test_learned_ignores_theta_zero_and_unconverged_points():
     pts = _points([1.0])[0]
     assert learned(pts).branch == "mixed"
     pts["mixed"].inv["theta_norm"] = 0.0  # merged into the positional branch
     assert learned(pts).branch == "semantic"
+    pts["semantic"].inv["theta_norm"] = 0.02  # within 3 errors (0.01) of 0
+    pts["semantic"].err["theta_norm"] = 0.01
+    assert learned(pts) is None
+    pts["semantic"].inv["theta_norm"] = 0.5
     pts["semantic"].converged = False
     assert learned(pts) is None
 

@@ -6,9 +6,12 @@ theta > 0 branch with the lower eps_t (the mixed one wherever it exists, §5); a
 the last down-crossing of `eps_t(theta > 0) - eps_t(positional)`, alpha_l the first
 down-crossing of `eps_g(global minimiser) - eps_g_lin` (the rules of `attnphase.transitions`,
 as for rank 1), both located by linear interpolation inside the grid cell (a rank-2 point
-costs 10-40 CPU s: no root refinement). Error bars: the eps errors of the two grid points
-(the fixed points' own errors with `fp_error`), propagated through the interpolation; the
-interpolation error itself is not included.
+costs 10-40 CPU s: no root refinement). Where the theta > 0 branch does not cross the
+positional one but merges into it (|theta| -> 0 continuously as alpha falls, as at
+omega = 0.3), `alpha_merge` is where |theta|^2 extrapolates linearly to 0 from its two
+lowest grid points (the mean-field form of a continuous transition). Error bars: the errors
+of the grid points' values (the fixed points' own errors with `fp_error`), propagated
+through the interpolation; the interpolation's (and the extrapolation form's) not included.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ class Boundary2:
     eps_g_lin: float
     alpha_c_err: float | None = None
     alpha_l_err: float | None = None
+    alpha_merge: float | None = None
+    alpha_merge_err: float | None = None
 
     def row(self) -> dict[str, float | None]:
         return dict(self.__dict__)
@@ -48,9 +53,13 @@ def _err(p: Rank2Point, key: str) -> float:
 
 
 def learned(points: dict[str, Rank2Point]) -> Rank2Point | None:
-    """The converged theta > 0 point (semantic or mixed) with the lower eps_t."""
-    cands = [points[b] for b in ("semantic", "mixed")
-             if b in points and points[b].converged and points[b].inv["theta_norm"] > THETA_MIN]
+    """The converged theta > 0 point (semantic or mixed) with the lower eps_t; |theta| must
+    exceed THETA_MIN and 3 times its error (else the point is on the theta = 0 branch)."""
+    def ok(p: Rank2Point) -> bool:
+        th = p.inv["theta_norm"]
+        return p.converged and th > THETA_MIN and not th <= 3 * _err(p, "theta_norm")
+
+    cands = [points[b] for b in ("semantic", "mixed") if b in points and ok(points[b])]
     return min(cands, key=lambda p: p.eps_t, default=None)
 
 
@@ -91,7 +100,27 @@ def boundary_from_points(alphas: Sequence[float], points: list[dict[str, Rank2Po
     if cells:
         out.alpha_l, err = crossing(a, gap, e_gap, cells[0])
         out.alpha_l_err = err if errors else None
+    out.alpha_merge, err = _merge(a, points)
+    out.alpha_merge_err = err if errors and out.alpha_merge is not None else None
     return out
+
+
+def _merge(a: list[float], points: list[dict[str, Rank2Point]]
+           ) -> tuple[float | None, float | None]:
+    """Where |theta|^2 of the theta > 0 branch extrapolates to 0 below its lowest two grid
+    points, if at a lower grid point (or below the grid) it has merged; None otherwise."""
+    have = [i for i, pts in enumerate(points) if learned(pts) is not None]
+    if len(have) < 2 or have[0] == 0 or have[1] != have[0] + 1:
+        return None, None
+    i, j = have[0], have[1]
+    pi, pj = learned(points[i]), learned(points[j])
+    y = [pi.inv["theta_norm"] ** 2, pj.inv["theta_norm"] ** 2]
+    e = [2 * p.inv["theta_norm"] * _err(p, "theta_norm") for p in (pi, pj)]
+    if not y[1] > y[0]:
+        return None, None
+    # the zero of the line through (a_i, y_i), (a_j, y_j): `crossing` of -y (a down-crossing)
+    x, err = crossing([a[i], a[j]], [-y[0], -y[1]], e, (0, 1))
+    return x, err
 
 
 def boundary_rank2(omegas: Sequence[float], alphas: Sequence[float], sigma: float = 0.5,

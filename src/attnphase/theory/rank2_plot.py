@@ -30,10 +30,12 @@ def _value(p: Rank2Point | None, key: str) -> tuple[float, float]:
     return v, p.fp_err.get(key, p.err.get(key, np.nan))
 
 
-def _mark(ax, name: str, value: float | None, err: float | None, colour: str) -> None:
+def _mark(ax, name: str, value: float | None, err: float | None, colour: str,
+          ls: str = "--") -> None:
+    """A vertical line at `value` (TeX `name`), with its error band if given."""
     if value is None:
         return
-    ax.axvline(value, color=colour, ls="--", label=rf"$\{name} = {value:.3f}$")
+    ax.axvline(value, color=colour, ls=ls, label=rf"${name} = {value:.3f}$")
     if err:
         ax.axvspan(value - err, value + err, color=colour, alpha=0.2, lw=0)
 
@@ -72,8 +74,11 @@ def plot_rank2(alphas: Sequence[float], points: list[dict[str, Rank2Point]], bd:
                              capsize=2, label=b)
         if key == "eps_g":
             axk.axhline(bd.eps_g_lin, color=palette.LINEAR, label="linear")
-            _mark(axk, "alpha_l", bd.alpha_l, bd.alpha_l_err, palette.ALPHA_L)
-        _mark(axk, "alpha_c", bd.alpha_c, bd.alpha_c_err, palette.ALPHA_C)
+            _mark(axk, r"\alpha_l", bd.alpha_l, bd.alpha_l_err, palette.ALPHA_L)
+        _mark(axk, r"\alpha_c", bd.alpha_c, bd.alpha_c_err, palette.ALPHA_C)
+        if key in (None, "theta_norm"):
+            _mark(axk, r"\alpha_{merge}", bd.alpha_merge, bd.alpha_merge_err, palette.ALPHA_C,
+                  ":")
         axk.set_xlabel(r"$\alpha = n / d$")
         axk.set_ylabel(label)
         axk.legend(fontsize=8)
@@ -84,6 +89,7 @@ def plot_rank2(alphas: Sequence[float], points: list[dict[str, Rank2Point]], bd:
         rf"rank-2 student, $\omega = {bd.omega:g}$, $\sigma = {sigma:g}$, $\lambda = {lam:g}$",
         rf"$\alpha_c$ = {fmt(bd.alpha_c, bd.alpha_c_err)}",
         rf"$\alpha_l$ = {fmt(bd.alpha_l, bd.alpha_l_err)}",
+        r"$\alpha_{merge}$ ($|\theta|^2 \to 0$) = " + fmt(bd.alpha_merge, bd.alpha_merge_err),
         rf"$\varepsilon_g^{{lin}}$ = {bd.eps_g_lin:.5f}",
         "error bars: QMC quadrature error", "not converged: not drawn"]),
         va="top", fontsize=10, transform=ax[5].transAxes)
