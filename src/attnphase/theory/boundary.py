@@ -7,6 +7,13 @@ which regula falsi (Illinois) then locates, solving the fixed point at each tria
 warm-started from the nearer grid point.
 A spinodal is where a branch's fixed point turns unstable (Jacobian eigenvalue crossing 1)
 or where its continuation fails; None where neither happens in the searched range.
+
+Near its lower end at small omega the semantic map is rough (the global prox switches basin
+on a set the iterates keep crossing): the iteration wanders in a small set instead of
+converging, and continuation loses the branch above the crossing. For alpha_c a semantic
+point stopped at the iteration cap on its branch counts with its last eps_t (`_quasi`;
+docs/theory.md, "The gaps"), and where the branch is lost above a crossing the semantic
+branch is cold-started below it (`_below_lost`).
 """
 
 from __future__ import annotations
@@ -17,8 +24,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..transitions import downcrossing_cells, semantic_global
-from .fixed_point import TheoryPoint, curve, solve, stability, usable, values
+from .fixed_point import TheoryPoint, curve, on_branch, solve, stability, usable
 from .linear import linear_theory
+
+QUASI_FLOOR = 1e-2  # theta below which a semantic point stopped at the cap is off its branch
+WALK = 0.025  # alpha step of the cold starts below a lost semantic branch
 
 
 @dataclass
@@ -43,13 +53,18 @@ def _root(f, a: float, b: float, fa: float, fb: float, xtol: float = 1e-3,
     """Root of f in [a, b] with f(a) > 0 >= f(b), by the Illinois (regula falsi) method.
 
     The end values come from the grid (not recomputed); the bracket always holds the root.
+    Stops when the bracket is shorter than `xtol` or two successive estimates differ by less
+    than `xtol` / 2.
     """
-    side = 0
+    side, prev = 0, None
     for _ in range(max_eval):
         c = b - fb * (b - a) / (fb - fa)
-        if b - a < xtol:
+        if b - a < xtol or (prev is not None and abs(c - prev) < xtol / 2):
             return c
+        prev = c
         fc = f(c)
+        if abs(fc) < 1e-12:
+            return c
         if fc > 0:
             a, fa = c, fc
             if side == -1:
@@ -60,8 +75,6 @@ def _root(f, a: float, b: float, fa: float, fb: float, xtol: float = 1e-3,
             if side == 1:
                 fa /= 2.0
             side = 1
-        if abs(fc) < 1e-12 or min(c - a, b - c) < xtol / 2:
-            return c
     return b - fb * (b - a) / (fb - fa)
 
 
@@ -81,18 +94,65 @@ class _Branches:
         near = i if alpha - self.alphas[i] < self.alphas[j] - alpha else j
         return solve(alpha, branch=branch, init=pts[near], **self.kw)
 
+    def semantic_at(self, alpha: float, i: int, j: int) -> TheoryPoint:
+        """`at` on the semantic branch; from a cold start where that leaves the branch."""
+        p = self.at(alpha, "semantic", i, j)
+        return p if on_branch(p, QUASI_FLOOR) else solve(alpha, branch="semantic", **self.kw)
+
+
+def _quasi(p: TheoryPoint, cap: int) -> bool:
+    """Usable, or a semantic point stopped at the iteration cap `cap` with theta above
+    `QUASI_FLOOR`: the rough map's iterates wander there, eps_t within ~1e-3 relative."""
+    return usable(p) or (p.branch == "semantic" and not p.converged and p.iterations >= cap
+                         and on_branch(p, QUASI_FLOOR) and bool(np.isfinite(p.eps_t)))
+
+
+def _delta(s: TheoryPoint, p: TheoryPoint, cap: int) -> float:
+    """eps_t(semantic) - eps_t(positional); NaN unless both count (`_quasi`)."""
+    return s.eps_t - p.eps_t if _quasi(s, cap) and _quasi(p, cap) else float("nan")
+
 
 def _alpha_c(br: _Branches) -> float | None:
-    """The last down-crossing of eps_t(semantic) - eps_t(positional) (attnphase.transitions)."""
-    a, delta = br.alphas, values(br.sem, "eps_t") - values(br.pos, "eps_t")
+    """The last down-crossing of eps_t(semantic) - eps_t(positional) (attnphase.transitions),
+    or below the point where the semantic branch was lost (`_below_lost`)."""
+    a, cap = br.alphas, br.kw.get("max_iter", 300)
+    delta = np.array([_delta(s, p, cap) for s, p in zip(br.sem, br.pos, strict=True)])
     cells = downcrossing_cells(a, delta)
     if not cells:
-        return None
+        return _below_lost(br, delta, cap)
     i, j = cells[-1]
 
     def f(x: float) -> float:
-        return br.at(x, "semantic", i, j).eps_t - br.at(x, "positional", i, j).eps_t
+        return _delta(br.semantic_at(x, i, j), br.at(x, "positional", i, j), cap)
     return _root(f, a[i], a[j], delta[i], delta[j])
+
+
+def _below_lost(br: _Branches, delta: np.ndarray, cap: int) -> float | None:
+    """alpha_c where the semantic branch is lost below a grid point that it already wins.
+
+    From the lowest grid point where both branches count, if eps_t(semantic) is lower there
+    and the semantic point below is missing, cold starts of the semantic branch walk down in
+    steps of `WALK` until it loses (a bracket: root by regula falsi) or ends (None).
+    """
+    a = br.alphas
+    both = np.flatnonzero(np.isfinite(delta))
+    if not both.size or both[0] == 0 or delta[both[0]] > 0:
+        return None
+    j = int(both[0])
+    i = j - 1
+    hi, d_hi = a[j], delta[j]
+    for x in np.arange(a[j] - WALK, a[i], -WALK):
+        s = solve(x, branch="semantic", **br.kw)
+        d = _delta(s, br.at(x, "positional", i, j), cap)
+        if not np.isfinite(d):
+            return None
+        if d > 0:
+            def f(y: float) -> float:
+                return _delta(solve(y, branch="semantic", **br.kw),
+                              br.at(y, "positional", i, j), cap)
+            return _root(f, x, hi, d, d_hi, xtol=2e-3, max_eval=3)
+        hi, d_hi = x, d
+    return None
 
 
 def _alpha_l(br: _Branches, alpha_c: float | None, lin: float) -> float | None:
