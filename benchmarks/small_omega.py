@@ -11,7 +11,7 @@ from the others.
     python benchmarks/small_omega.py --table
     python benchmarks/small_omega.py --cold 0:0.575,0.6,0.625   # cold starts, printed
     python benchmarks/small_omega.py --out results/paper/theory_small_omega_points.csv \
-        --boundary results/paper/theory_small_omega_alpha_c.csv    # alpha_c +- error from those points
+        --boundary results/paper/theory_small_omega_alpha_c.csv  # alpha_c +- error
 
 `--cold omega:a,b,c` solves both branches from cold starts at those alphas, at each rule size
 of `--quads`, and prints delta_eps_t (the numbers of docs/theory.md, "Small omega").
