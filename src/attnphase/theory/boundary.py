@@ -156,37 +156,39 @@ def _below_lost(br: _Branches, delta: np.ndarray, cap: int) -> float | None:
 
 
 def _alpha_l(br: _Branches, alpha_c: float | None, lin: float) -> float | None:
-    """The first down-crossing of eps_g(global minimiser) - eps_g_lin that can be located."""
-    a = br.alphas
+    """The first down-crossing of eps_g(global minimiser) - eps_g_lin that can be located.
+
+    Semantic points stopped at the iteration cap count as in `_alpha_c` (`_quasi`)."""
+    a, cap = br.alphas, br.kw.get("max_iter", 300)
 
     def pick(i: int) -> TheoryPoint | None:
         s, p = br.sem[i], br.pos[i]
-        if not (usable(s) or usable(p)):
+        if not (_quasi(s, cap) or _quasi(p, cap)):
             return None
-        eps_t = [pt.eps_t if usable(pt) else np.nan for pt in (s, p)]
+        eps_t = [pt.eps_t if _quasi(pt, cap) else np.nan for pt in (s, p)]
         return s if semantic_global(*eps_t) else p
+
+    def on(b: str, i: int, j: int):
+        if b == "semantic":
+            return lambda x: br.semantic_at(x, i, j).eps_g - lin
+        return lambda x: br.at(x, b, i, j).eps_g - lin
 
     glob = [pick(i) for i in range(len(a))]
     gaps = [np.nan if g is None else g.eps_g - lin for g in glob]
     for i, j in downcrossing_cells(a, gaps):
         g0, g1 = glob[i], glob[j]
         if g0.branch == g1.branch:
-            def gap(x: float, i: int = i, j: int = j, b: str = g0.branch) -> float:
-                return br.at(x, b, i, j).eps_g - lin
-            return _root(gap, a[i], a[j], gaps[i], gaps[j])
+            return _root(on(g0.branch, i, j), a[i], a[j], gaps[i], gaps[j])
         # the global minimiser switches branch inside the cell, at alpha_c
         ac = alpha_c if alpha_c is not None and a[i] <= alpha_c <= a[j] else None
         if ac is None:
             continue
-        def on(b: str, i: int = i, j: int = j):
-            return lambda x: br.at(x, b, i, j).eps_g - lin
-
-        below = on(g0.branch)(ac)
+        below = on(g0.branch, i, j)(ac)
         if below <= 0:
-            return _root(on(g0.branch), a[i], ac, gaps[i], below)
-        above = on(g1.branch)(ac)
+            return _root(on(g0.branch, i, j), a[i], ac, gaps[i], below)
+        above = on(g1.branch, i, j)(ac)
         if above > 0:
-            return _root(on(g1.branch), ac, a[j], above, gaps[j])
+            return _root(on(g1.branch, i, j), ac, a[j], above, gaps[j])
         return ac  # eps_g jumps across eps_g_lin at the transition
     return None
 
