@@ -57,13 +57,15 @@ def _pt(alpha, branch, eps_t, converged=True, iterations=20, theta=0.3, m=0.0):
 class _Fake:
     """Both branches on a grid without solving: eps_t(positional) = alpha, eps_t(semantic)
     = alpha - 1e-3 (alpha - 0.6), so alpha_c = 0.6; the semantic point at `capped` stopped
-    at the iteration cap, those below `lost` are unsolved (NaN), as continuation leaves them."""
+    at the iteration cap, those below `lost` are unsolved (NaN), as continuation leaves them;
+    the positional points at `pos_bad` did not converge."""
 
-    def __init__(self, alphas, lost, capped=()):
+    def __init__(self, alphas, lost, capped=(), pos_bad=()):
         import math
 
         self.alphas, self.kw = alphas, {}
-        self.pos = [_pt(a, "positional", a, theta=0.0, m=0.2) for a in alphas]
+        self.pos = [_pt(a, "positional", a, a not in pos_bad, theta=0.0, m=0.2)
+                    for a in alphas]
         self.sem = [_pt(a, "semantic", _sem(a), a not in capped, 300 if a in capped else 20)
                     if a >= lost else _pt(a, "semantic", math.nan, False, 0, math.nan)
                     for a in alphas]
@@ -74,6 +76,9 @@ class _Fake:
 
     def semantic_at(self, alpha, i, j):
         return self.at(alpha, "semantic", i, j)
+
+    def positional_near(self, alpha):
+        return self.at(alpha, "positional", 0, 0)
 
 
 def _sem(a):
@@ -114,3 +119,20 @@ def test_alpha_c_below_a_lost_semantic_branch_from_cold_starts(monkeypatch):
     monkeypatch.setattr(mod, "solve", lambda alpha, branch, **kw: _pt(
         alpha, branch, math.nan, True, 20, theta=0.0))
     assert mod._alpha_c(br) is None
+
+
+def test_alpha_c_below_a_lost_branch_where_the_positional_point_is_missing(monkeypatch):
+    """omega = 0.02 on the default grid: the lowest semantic point (0.894) stopped at the cap
+    and the positional one there did not converge; the crossing lies below the next grid
+    point. The walk starts at the lowest semantic point, takes the positional branch from
+    its nearest usable grid point, and continues past grid points until it brackets."""
+    import importlib
+
+    import numpy as np
+
+    mod = importlib.import_module("attnphase.theory.boundary")
+    br = _Fake(np.array([0.452, 0.673, 0.894, 1.116]), lost=0.894, capped=(0.894,),
+               pos_bad=(0.894, 1.116))
+    monkeypatch.setattr(mod, "solve", lambda alpha, branch, **kw: _pt(alpha, branch,
+                                                                      _sem(alpha)))
+    assert mod._alpha_c(br) == pytest.approx(0.6, abs=1e-6)

@@ -94,6 +94,16 @@ class _Branches:
         near = i if alpha - self.alphas[i] < self.alphas[j] - alpha else j
         return solve(alpha, branch=branch, init=pts[near], **self.kw)
 
+    def positional_near(self, alpha: float) -> TheoryPoint:
+        """The positional branch at alpha, from the usable grid point nearest to it."""
+        ok = [k for k, p in enumerate(self.pos) if usable(p)]
+        if not ok:
+            return solve(alpha, branch="positional", **self.kw)
+        k = min(ok, key=lambda k: abs(self.alphas[k] - alpha))
+        if self.alphas[k] == alpha:
+            return self.pos[k]
+        return solve(alpha, branch="positional", init=self.pos[k], **self.kw)
+
     def semantic_at(self, alpha: float, i: int, j: int) -> TheoryPoint:
         """`at` on the semantic branch; from a cold start where that leaves the branch."""
         p = self.at(alpha, "semantic", i, j)
@@ -119,7 +129,7 @@ def _alpha_c(br: _Branches) -> float | None:
     delta = np.array([_delta(s, p, cap) for s, p in zip(br.sem, br.pos, strict=True)])
     cells = downcrossing_cells(a, delta)
     if not cells:
-        return _below_lost(br, delta, cap)
+        return _below_lost(br, cap)
     i, j = cells[-1]
 
     def f(x: float) -> float:
@@ -127,31 +137,36 @@ def _alpha_c(br: _Branches) -> float | None:
     return _root(f, a[i], a[j], delta[i], delta[j])
 
 
-def _below_lost(br: _Branches, delta: np.ndarray, cap: int) -> float | None:
-    """alpha_c where the semantic branch is lost below a grid point that it already wins.
+def _below_lost(br: _Branches, cap: int) -> float | None:
+    """alpha_c where the semantic branch is lost below the lowest grid point it reaches.
 
-    From the lowest grid point where both branches count, if eps_t(semantic) is lower there
-    and the semantic point below is missing, cold starts of the semantic branch walk down in
-    steps of `WALK` until it loses (a bracket: root by regula falsi) or ends (None).
+    From that point down, in steps of `WALK`, the semantic branch is cold-started and the
+    positional one continued from its nearest usable grid point, until eps_t(semantic) is
+    the higher one (a bracket: root by regula falsi) or the semantic branch is gone (None).
+    Alphas where the positional point does not count are stepped over.
     """
     a = br.alphas
-    both = np.flatnonzero(np.isfinite(delta))
-    if not both.size or both[0] == 0 or delta[both[0]] > 0:
+    first = [k for k in range(len(a)) if _quasi(br.sem[k], cap)]
+    if not first or first[0] == 0:
         return None
-    j = int(both[0])
-    i = j - 1
-    hi, d_hi = a[j], delta[j]
-    for x in np.arange(a[j] - WALK, a[i], -WALK):
+    x, s = a[first[0]], br.sem[first[0]]
+    hi = d_hi = None
+    while x > a[0]:
+        d = _delta(s, br.positional_near(x), cap)
+        if np.isfinite(d):
+            if d > 0:
+                if hi is None:
+                    return None
+
+                def f(y: float) -> float:
+                    return _delta(solve(y, branch="semantic", **br.kw),
+                                  br.positional_near(y), cap)
+                return _root(f, x, hi, d, d_hi, xtol=2e-3, max_eval=3)
+            hi, d_hi = x, d
+        x -= WALK
         s = solve(x, branch="semantic", **br.kw)
-        d = _delta(s, br.at(x, "positional", i, j), cap)
-        if not np.isfinite(d):
+        if not _quasi(s, cap):
             return None
-        if d > 0:
-            def f(y: float) -> float:
-                return _delta(solve(y, branch="semantic", **br.kw),
-                              br.at(y, "positional", i, j), cap)
-            return _root(f, x, hi, d, d_hi, xtol=2e-3, max_eval=3)
-        hi, d_hi = x, d
     return None
 
 
@@ -181,6 +196,14 @@ def _alpha_l(br: _Branches, alpha_c: float | None, lin: float) -> float | None:
             return _root(on(g0.branch, i, j), a[i], a[j], gaps[i], gaps[j])
         # the global minimiser switches branch inside the cell, at alpha_c
         ac = alpha_c if alpha_c is not None and a[i] <= alpha_c <= a[j] else None
+        if ac is None and g1.branch == "semantic" and alpha_c is not None and alpha_c < a[i]:
+            # semantic global on the whole cell, its point at a[i] missing (lost branch)
+            f = on("semantic", i, j)
+            g_i = f(a[i])
+            if g_i > 0:
+                return _root(f, a[i], a[j], g_i, gaps[j])
+            g_c = f(alpha_c)
+            return _root(f, alpha_c, a[i], g_c, g_i) if g_c > 0 else alpha_c
         if ac is None:
             continue
         below = on(g0.branch, i, j)(ac)
