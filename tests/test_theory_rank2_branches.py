@@ -22,6 +22,7 @@ from attnphase.theory.rank2_equations import Channel2
 from attnphase.theory.rank2_plot import plot_rank2
 from attnphase.theory.rank2_quadrature import qmc_rule
 from attnphase.theory.rank2_solve import KAPPA, Rank2Point, initial, solve_rank2
+from attnphase.theory.rank2_state import State2, align, canonical
 
 SIGMA, LAM = 0.5, 0.01
 
@@ -178,3 +179,19 @@ def test_cli_boundary_and_plot_rank2(capsys, tmp_path):
     with pytest.raises(InputError, match="--error"):
         _run(["theory", "curve", "--error", "--alphas", "1"])
     assert not list(tmp_path.iterdir())
+
+
+def test_align_keeps_reflected_and_flipped_images_apart():
+    """The iteration's frame: a small rotation of a state is undone, but its reflected
+    (m_2 -> -m_2) or sign-flipped (theta, m -> -theta, -m) copies stay apart, where
+    `canonical` maps them onto the state (which once let a 2-cycle m -> -m pass for a fixed
+    point: mixed, alpha = 1, cold start, with eps_t < 0)."""
+    s = align(State2(np.array([[0.035, 0.0], [0.0, 0.023]]), np.array([0.0, 0.22]),
+                     np.array([0.064, 0.0]), np.array([[24.0, 0.1], [0.1, 18.0]])))
+    ang = 0.2
+    O = np.array([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]])
+    assert np.allclose(align(s.rotated(O)).vector(), s.vector(), atol=1e-12)
+    for R in (np.diag([1.0, -1.0]), -np.eye(2)):
+        copy = s.rotated(R)
+        assert np.allclose(canonical(copy).vector(), canonical(s).vector(), atol=1e-12)
+        assert np.abs(align(copy).vector() - s.vector()).max() > 0.1

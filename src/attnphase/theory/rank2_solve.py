@@ -4,12 +4,14 @@ Branches (docs/theory_rank2.md §5): *semantic* (m held at 0, column 1 along the
 *mixed* (free; started with column 1 along the teacher and column 2 positional),
 *positional* (theta held at 0, m > 0), *trivial* (theta = m = 0, q and V isotropic). The
 constraints are those the symmetries make invariant (the map is odd in m at m = 0 and in
-theta at theta = 0, and O(2)-equivariant). The state is put in the canonical O(2) frame
-after every step (`rank2_state.canonical`). Convergence: at a step that used the global prox
-search, every component's change below `kappa` times the quadrature's one-step error of the
-map's image (or `tol` times its matrix's scale). Errors: the randomised QMC rule's k blocks
-give k estimates of the map's image and of eps_g, eps_t; their spread over sqrt(k) is the
-one-step error (`err`); `fixed_point_error` solves the fixed point on each block (`fp_err`).
+theta at theta = 0, and O(2)-equivariant). The state is rotated back to its frame after
+every step (`rank2_state.align`: the smallest rotation, no reflection, so that a 2-cycle
+m -> -m is not taken for a fixed point); outputs are invariants. Convergence: at a step
+that used the global prox search, every component's change below `kappa` times the
+quadrature's one-step error of the map's image (or `tol` times its matrix's scale).
+Errors: the randomised QMC rule's k blocks give k estimates of the map's image and of
+eps_g, eps_t; their spread over sqrt(k) is the one-step error (`err`);
+`fixed_point_error` solves the fixed point on each block (`fp_err`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from .channel import Problem, check_A
 from .mixing import mix
 from .rank2_equations import Channel2, Hats, clipped, free_entropy, order_params
 from .rank2_quadrature import QMCRule, qmc_rule
-from .rank2_state import State2, canonical, invariants
+from .rank2_state import State2, align, canonical, invariants
 
 STARTS = ("semantic", "mixed", "positional", "trivial")
 KAPPA = 0.2  # iteration error / quadrature error allowed (docs/theory_rank2.md §6)
@@ -100,11 +102,11 @@ def _scales(x: np.ndarray, rho: float) -> np.ndarray:
 
 
 def step(ch: Channel2, s: State2, global_search: bool) -> tuple[State2 | None, Hats, dict]:
-    """One application of the map: (new canonical state or None, conjugates, integrands)."""
+    """One application of the map: (new aligned state or None, conjugates, integrands)."""
     values = ch.per_node(s, global_search)
     h = ch.hats(s, values)
     new = order_params(h, ch.pb)
-    return (None if new is None else canonical(_constrain(new, ch.pb.branch))), h, values
+    return (None if new is None else align(_constrain(new, ch.pb.branch))), h, values
 
 
 @dataclass
@@ -218,20 +220,20 @@ def _mix(x, fx, xs: list, gs: list, damping: float, memory: int, pb: Problem) ->
     """Damped step, Anderson-accelerated where the extrapolation stays a valid state."""
     def admit(cand: np.ndarray) -> np.ndarray | None:
         cs = _constrain(State2.from_vector(cand), pb.branch)
-        return canonical(cs).vector() if cs.valid(pb.rho) else None
+        return align(cs).vector() if cs.valid(pb.rho) else None
 
     return mix(x, fx, xs, gs, damping, memory, admit)
 
 
 def _block_images(ch: Channel2, s: State2, values: dict, rule: QMCRule) -> list[State2]:
-    """The map's image at s computed from each of the rule's k blocks alone (canonical)."""
+    """The map's image at s computed from each of the rule's k blocks alone (aligned)."""
     out = []
     for b in range(rule.k):
         wt = np.zeros(rule.size)
         wt[b * rule.n:(b + 1) * rule.n] = 1.0 / rule.n
         new = order_params(ch.hats(s, values, wt), ch.pb)
         if new is not None:
-            out.append(canonical(_constrain(new, ch.pb.branch)))
+            out.append(align(_constrain(new, ch.pb.branch)))
     return out
 
 

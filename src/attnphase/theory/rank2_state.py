@@ -69,6 +69,20 @@ def canonical(s: State2, tiny: float = 1e-9) -> State2:
     return r
 
 
+def align(s: State2, tiny: float = 1e-9) -> State2:
+    """Rotate by the smallest angle (|angle| <= pi / 2) that puts theta (or, where theta = 0,
+    m) on the axis of column 1; no reflection. The iteration's frame: unlike `canonical` it
+    never maps an image onto a reflected or sign-flipped copy, so a map that sends m to -m
+    (a 2-cycle, not a fixed point) is not mistaken for a fixed point."""
+    u = s.theta if np.linalg.norm(s.theta) > tiny else s.m
+    if np.linalg.norm(u) <= tiny:
+        return s
+    u = u / np.linalg.norm(u)
+    if u[0] < 0:
+        u = -u
+    return s.rotated(np.array([[u[0], -u[1]], [u[1], u[0]]]))
+
+
 def invariants(s: State2, sigma: float) -> dict[str, float]:
     """Rotation-invariant summaries in the public normalisation of docs/model.md §4.
 
