@@ -45,7 +45,6 @@ SLICES = [
     {"sigma": 1.0, "init": "positional"}, {"sigma": 1.0, "lam": 0.001},
     {"sigma": 0.7, "init": "random"}, {"rank": 2, "init": "positional"},
 ]
-TIGHT = FlowOptions(eta=0.02, max_rel_step=0.1)
 
 
 def config(d: int, change: dict) -> Config:
@@ -97,7 +96,7 @@ def run(cfg: Config, probe: int) -> dict:
     old = solve(Risk(X, Y, cfg.lam), Q0, "lbfgs", 2000, 1.0, cfg.tol)
     out.update(lbfgs_s=time.perf_counter() - start, lbfgs_steps=int(old.steps),
                lbfgs=summary(old.Q, old.risk, ds, cfg.d))
-    Qt, Rt, _, _, _ = flow(Risk(X, Y, cfg.lam), Q0, 5000, cfg.tol, options=TIGHT)
+    Qt, Rt, _, _, _ = flow(Risk(X, Y, cfg.lam), Q0, 5000, cfg.tol, options=FlowOptions(rtol=1e-5))
     out["tight"] = summary(Qt, Rt, ds, cfg.d)
     out["gd_s"] = paper_gd_seconds(X, Y, Q0, cfg.lam, probe)
     teacher = ds.teacher()
