@@ -19,7 +19,7 @@ import time
 import numpy as np
 import torch
 from bench_solver import config
-from gd_flow_reference import lambda_max
+from gd_flow_reference import lambda_max, rk4_step
 
 from attnphase.data import generate
 from attnphase.flow import FlowOptions, flow
@@ -34,14 +34,6 @@ def state(Q: torch.Tensor, R: torch.Tensor, g: torch.Tensor, ds, d: int, t: floa
     o = overlaps(Q[0, 0].numpy(), ds.Q_star, ds.P)
     return {"t": t, "eps_t": float(R) / d, "theta": float(np.linalg.norm(o.theta)),
             "m": float(np.linalg.norm(o.m)), "grad": float(grad_norm(g))}
-
-
-def rk4_step(risk: Risk, Q: torch.Tensor, g: torch.Tensor, h: float) -> torch.Tensor:
-    """One classical Runge-Kutta step of dQ/dt = -grad R from Q (gradient g there)."""
-    k2 = risk.value_and_grad(Q - h / 2 * g)[1]
-    k3 = risk.value_and_grad(Q - h / 2 * k2)[1]
-    k4 = risk.value_and_grad(Q - h * k3)[1]
-    return Q - h / 6 * (g + 2 * k2 + 2 * k3 + k4)
 
 
 def descend(risk: Risk, Q: torch.Tensor, c: float, tol: float, every: int, trace_dt: float,
