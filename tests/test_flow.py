@@ -96,6 +96,24 @@ def test_flow_ends_where_runge_kutta_ends_across_a_plateau():
         np.testing.assert_allclose(a, b, atol=0.01)
 
 
+def test_flow_ends_where_runge_kutta_ends_where_the_former_default_did_not():
+    """sigma 1.0, alpha 2, positional start, d = 100, seed 2: a long path across plateaus
+    whose end depends on the time-discretisation error. The former default (linearly
+    implicit Euler steps controlled by their defect, not their time error) ended at eps_t
+    0.039774, 0.5% above the flow's limit; the time-error-controlled steps end where
+    classical Runge-Kutta ends (eps_t 0.039583)."""
+    cfg = Config(d=100, sigma=1.0, omega=0.3, alpha=2.0, seed=2)
+    ds = generate(cfg)
+    risk = Risk(torch.from_numpy(ds.X)[None], torch.from_numpy(ds.Y)[None], cfg.lam)
+    Q0 = torch.from_numpy(initial_Q("positional", cfg.d, 1, ds.Q_star, ds.P, cfg.seed))
+    out = solve(risk, Q0[None, None], "flow", steps=5000, tol=1e-9)
+    ref, _ = rk4_limit(risk, Q0, c=0.6, every=500)
+    assert float(out.risk) == pytest.approx(
+        float(risk.value(torch.from_numpy(ref)[None, None])), rel=1e-7)
+    for a, b in zip(_invariants(out.Q[0, 0].numpy(), ds), _invariants(ref, ds), strict=True):
+        np.testing.assert_allclose(a, b, atol=0.01)
+
+
 def _local_errors(tau: float) -> tuple[float, float]:
     """At a point on the path of issue 10's case 2 (d = 40, after flow time 2 of Runge-Kutta
     from the positional start): the ROS2 step's local error estimate and its true local
