@@ -19,7 +19,7 @@ import torch
 from bench_solver import config
 
 from attnphase.data import generate
-from attnphase.flow import flow
+from attnphase.flow import FlowOptions, flow
 from attnphase.metrics import overlaps
 from attnphase.objective import Risk
 from attnphase.student import initial_Q
@@ -34,20 +34,27 @@ def main() -> None:
     p.add_argument("--d", type=int, default=1000)
     p.add_argument("--rows", type=lambda v: [int(k) for k in v.split(",")],
                    default=list(range(len(ROWS))), help="indices into ROWS")
+    p.add_argument("--regimes", type=json.loads, default=None,
+                   help="a JSON list of regimes to run instead of ROWS (all of them)")
+    p.add_argument("--tol", type=float, default=None, help="RMS gradient (default: config)")
+    p.add_argument("--options", type=json.loads, default=None,
+                   help="FlowOptions as JSON (a solver version that has them)")
     p.add_argument("--label", default="", help="printed with each row (e.g. the source)")
     args = p.parse_args()
     torch.set_num_threads(1)
-    for k in args.rows:
-        cfg = config(args.d, ROWS[k])
+    rows = args.regimes or ROWS
+    for k in range(len(rows)) if args.regimes else args.rows:
+        cfg = config(args.d, rows[k])
         ds = generate(cfg)
         risk = Risk(torch.from_numpy(ds.X)[None], torch.from_numpy(ds.Y)[None], cfg.lam)
         Q0 = torch.from_numpy(initial_Q(cfg.init, cfg.d, cfg.rank, ds.Q_star, ds.P,
                                         cfg.seed))[None, None]
         start = time.perf_counter()
-        Q, R, g, steps, passes = flow(risk, Q0, 100_000, cfg.tol)
+        kw = {"options": FlowOptions(**args.options)} if args.options else {}
+        Q, R, g, steps, passes = flow(risk, Q0, 100_000, args.tol or cfg.tol, **kw)
         wall = time.perf_counter() - start
         o = overlaps(Q[0, 0].numpy(), ds.Q_star, ds.P)
-        print(json.dumps({"label": args.label, "row": k, "regime": ROWS[k],
+        print(json.dumps({"label": args.label, "row": k, "regime": rows[k],
                           "steps": int(steps), "passes": int(passes[0]), "wall_s": wall,
                           "eps_t": float(R) / cfg.d, "theta": float(np.linalg.norm(o.theta)),
                           "m": float(np.linalg.norm(o.m)),
