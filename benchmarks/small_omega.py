@@ -11,10 +11,17 @@ from the others.
     python benchmarks/small_omega.py --table
     python benchmarks/small_omega.py --cold 0:0.575,0.6,0.625   # cold starts, printed
     python benchmarks/small_omega.py --out results/paper/theory_small_omega_points.csv \
-        --boundary results/paper/theory_boundary.csv    # alpha_c +- error from those points
+        --boundary results/paper/theory_small_omega_alpha_c.csv  # alpha_c +- error
 
 `--cold omega:a,b,c` solves both branches from cold starts at those alphas, at each rule size
 of `--quads`, and prints delta_eps_t (the numbers of docs/theory.md, "Small omega").
+
+`--enumerate CSV` runs the fixed-point scan (`attnphase.theory.enumerate.scan`, the starts
+below) at the alphas of `CROSSINGS` with the first rule size of `--quads`, and appends one
+row per distinct point found per (omega, alpha) to CSV (pairs already in it are skipped):
+
+    OMP_NUM_THREADS=1 nice -n 10 python benchmarks/small_omega.py --quads 8 \
+        --enumerate results/paper/theory_small_omega_fixed_points.csv
 """
 
 from __future__ import annotations
@@ -27,6 +34,15 @@ import numpy as np
 
 WINDOWS = {0.0: 0.5, 0.1: 0.65, 0.05: 0.575, 0.15: 0.725, 0.025: 0.55, 0.075: 0.6}
 RULE_FLOOR = 0.005  # alpha_c error of the 8-node rule's positional eps_t (1.3e-3 relative)
+# the three alphas around each crossing (docs/theory.md, "Small omega with the split rule")
+CROSSINGS = {0.0: (0.575, 0.6, 0.625), 0.025: (0.625, 0.65, 0.675), 0.05: (0.675, 0.7, 0.725),
+             0.075: (0.7, 0.725, 0.75), 0.1: (0.725, 0.75, 0.775), 0.15: (0.825, 0.85, 0.875)}
+SCAN_M = (0.01, 0.03, 0.06, 0.1, 0.15, 0.25, 0.5)  # m_th, theta = 0 equations
+SCAN_THETA = (0.05, 0.15, 0.3, 0.45, 0.6, 0.9)  # theta_th / rho, m_th = 0
+SCAN_MIXED = ((0.15, 0.15), (0.45, 0.1))  # (theta_th / rho, m_th), both free
+SCAN_FIELDS = ("omega", "alpha", "quad", "start", "kind", "converged", "residual",
+               "iterations", "q", "m", "theta", "V", "eps_g", "eps_t", "q_th", "m_th",
+               "theta_th")
 FIELDS = ("omega", "quad", "branch", "alpha", "converged", "on_branch", "m", "theta", "q",
           "V", "eps_g", "eps_t", "iterations")
 
@@ -167,6 +183,87 @@ def boundary_csv(points: Path, out: Path) -> None:
         print(row)
 
 
+def enumerate_points(out: Path, quad: int) -> None:
+    """The scan at every (omega, alpha) of `CROSSINGS` not yet in `out`: one row per start
+    ("p<m_th>" theta = 0, "s<theta>" semantic, "x<theta>/<m_th>" mixed) with the point it
+    ended on, its kind, whether it converged and the relative step left (`residual`)."""
+    from attnphase.theory.enumerate import kind, scan
+
+    done = set()
+    if out.exists():
+        done = {(float(r["omega"]), float(r["alpha"])) for r in csv.DictReader(out.open())}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for om, alphas in CROSSINGS.items():
+        for a in alphas:
+            if (om, a) in done:
+                continue
+            res = scan(a, om, m_starts=SCAN_M, theta_starts=SCAN_THETA,
+                       mixed_starts=SCAN_MIXED, quad=quad)
+            rows = [{"omega": om, "alpha": a, "quad": quad, "start": _label(b, x0),
+                     "kind": kind(p), "converged": p.converged, "residual": p.residual,
+                     "iterations": p.iterations, "q": p.q, "m": p.m, "theta": p.theta,
+                     "V": p.V, "eps_g": p.eps_g, "eps_t": p.eps_t, "q_th": p.th["q_th"],
+                     "m_th": abs(p.th["m_th"]), "theta_th": abs(p.th["theta_th"])}
+                    for b, x0, p in res]
+            new = not out.exists()
+            with out.open("a", newline="") as fh:
+                wr = csv.DictWriter(fh, SCAN_FIELDS)
+                if new:
+                    wr.writeheader()
+                wr.writerows(rows)
+            print(om, a, [(r["start"], r["kind"], r["converged"], f"{r['eps_t']:.7f}")
+                          for r in rows], flush=True)
+
+
+def fixed_point_table(points: Path, same: float = 1e-3) -> None:
+    """Markdown table of the distinct points in the `--enumerate` CSV per (omega, alpha):
+    converged results merged when q_th, m_th, theta_th and V agree to `same` (relative, as
+    `enumerate.same_point`); results stopped at the iteration cap merged per kind, with the
+    range of their eps_t and residuals."""
+    rows = list(csv.DictReader(points.open()))
+    print("| omega | alpha | kind | converged | starts | q | m | theta | V | eps_t | residual |")
+    print("| --- " * 11 + "|")
+    for key in dict.fromkeys((r["omega"], r["alpha"]) for r in rows):
+        here = [r for r in rows if (r["omega"], r["alpha"]) == key]
+        groups: list[list[dict]] = []
+        for r in here:
+            conv = r["converged"] == "True"
+            for g in groups:
+                g0 = g[0]
+                if conv and g0["converged"] == "True" and _close(r, g0, same):
+                    g.append(r)
+                    break
+                if not conv and g0["converged"] == "False" and r["kind"] == g0["kind"]:
+                    g.append(r)
+                    break
+            else:
+                groups.append([r])
+        for g in sorted(groups, key=lambda g: min(float(r["eps_t"]) for r in g)):
+            f = {k: [float(r[k]) for r in g] for k in ("q", "m", "theta", "V", "eps_t",
+                                                      "residual")}
+            cell = {k: (f"{v[0]:.5g}" if max(v) - min(v) <= same * max(abs(v[0]), 1e-3)
+                        else f"{min(v):.5g} to {max(v):.5g}") for k, v in f.items()}
+            print(f"| {key[0]} | {key[1]} | {g[0]['kind']} | {g[0]['converged']} | "
+                  f"{' '.join(r['start'] for r in g)} | {cell['q']} | {cell['m']} | "
+                  f"{cell['theta']} | {cell['V']} | {cell['eps_t']} | "
+                  f"{min(f['residual']):.1e} to {max(f['residual']):.1e} |")
+
+
+def _close(r: dict, s: dict, same: float) -> bool:
+    return all(abs(float(r[k]) - float(s[k])) <= same * max(abs(float(r[k])),
+                                                            abs(float(s[k])), 1e-3)
+               for k in ("q_th", "m_th", "theta_th", "V"))
+
+
+def _label(branch: str, x0: tuple[float, ...]) -> str:
+    rho = 0.25  # sigma = 0.5, the scan's default
+    if branch == "positional":
+        return f"p{x0[1]:g}"
+    if x0[1] == 0:
+        return f"s{x0[2] / rho:g}"
+    return f"x{x0[2] / rho:g}/{x0[1]:g}"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="results/theory/small_omega.csv")
@@ -177,9 +274,15 @@ def main() -> None:
                     help="alpha_c with error bars from the --cold points in --out, to CSV")
     ap.add_argument("--cold", default=None,
                     help="'omega:a,b,c[;omega:...]': cold starts, printed and appended to --out")
+    ap.add_argument("--enumerate", default=None, metavar="CSV",
+                    help="the fixed-point scan at the alphas around each crossing, to CSV")
     args = ap.parse_args()
     quads = [int(v) for v in args.quads.split(",")]
-    if args.cold:
+    if args.enumerate and args.table:
+        fixed_point_table(Path(args.enumerate))
+    elif args.enumerate:
+        enumerate_points(Path(args.enumerate), quads[0])
+    elif args.cold:
         for spec in args.cold.split(";"):
             cold(spec, quads, Path(args.out))
     elif args.boundary:

@@ -27,3 +27,112 @@ def test_published_alpha_c(omega):
     (b,) = boundary([omega], spinodals=False)
     tol = 0.15 if omega < 0.1 else 0.05
     assert b.alpha_c == pytest.approx(PUBLISHED[omega], rel=tol)
+
+
+def test_root_converges_beyond_the_first_secant_step():
+    """Illinois on a curved function: the first secant step from [0, 1] lands at 0.53, the
+    root is ln(2) / 3 = 0.2310; the search must go on until the estimate settles."""
+    import math
+
+    from attnphase.theory.boundary import _root
+
+    calls = []
+
+    def f(x):
+        calls.append(x)
+        return math.exp(-3 * x) - 0.5
+
+    r = _root(f, 0.0, 1.0, f(0.0), f(1.0), xtol=1e-4, max_eval=30)
+    assert r == pytest.approx(math.log(2) / 3, abs=1e-4)
+    assert len(calls) > 3
+
+
+def _pt(alpha, branch, eps_t, converged=True, iterations=20, theta=0.3, m=0.0):
+    from attnphase.theory.fixed_point import TheoryPoint
+
+    return TheoryPoint(alpha, 0.04, 0.5, 0.01, branch, 0.2, m, theta, 20.0, 0.004, eps_t,
+                       converged, iterations, 1e-7 if converged else 1e-2)
+
+
+class _Fake:
+    """Both branches on a grid without solving: eps_t(positional) = alpha, eps_t(semantic)
+    = alpha - 1e-3 (alpha - 0.6), so alpha_c = 0.6; the semantic point at `capped` stopped
+    at the iteration cap, those below `lost` are unsolved (NaN), as continuation leaves them;
+    the positional points at `pos_bad` did not converge."""
+
+    def __init__(self, alphas, lost, capped=(), pos_bad=()):
+        import math
+
+        self.alphas, self.kw = alphas, {}
+        self.pos = [_pt(a, "positional", a, a not in pos_bad, theta=0.0, m=0.2)
+                    for a in alphas]
+        self.sem = [_pt(a, "semantic", _sem(a), a not in capped, 300 if a in capped else 20)
+                    if a >= lost else _pt(a, "semantic", math.nan, False, 0, math.nan)
+                    for a in alphas]
+
+    def at(self, alpha, branch, i, j):
+        return (_pt(alpha, "semantic", _sem(alpha)) if branch == "semantic"
+                else _pt(alpha, "positional", alpha, theta=0.0, m=0.2))
+
+    def semantic_at(self, alpha, i, j):
+        return self.at(alpha, "semantic", i, j)
+
+    def positional_near(self, alpha):
+        return self.at(alpha, "positional", 0, 0)
+
+
+def _sem(a):
+    return a - 1e-3 * (a - 0.6)
+
+
+def test_alpha_c_counts_a_semantic_point_stopped_at_the_cap():
+    """omega 0.12-0.14 on the default grid: the semantic point below the crossing stops at
+    the iteration cap on its branch; it brackets the crossing with its last eps_t."""
+    import numpy as np
+
+    from attnphase.theory.boundary import _alpha_c
+
+    br = _Fake(np.array([0.45, 0.55, 0.75, 0.95]), lost=0.55, capped=(0.55,))
+    assert _alpha_c(br) == pytest.approx(0.6, abs=1e-6)
+
+
+def test_alpha_c_below_a_lost_semantic_branch_from_cold_starts(monkeypatch):
+    """omega 0.02-0.06 on the default grid: the semantic branch is lost just above the
+    crossing (it already wins at the lowest point it reaches); cold starts walk down from
+    there and bracket the crossing. Where the cold start leaves the branch: no alpha_c."""
+    import importlib
+    import math
+
+    import numpy as np
+
+    mod = importlib.import_module("attnphase.theory.boundary")
+    br = _Fake(np.array([0.4, 0.65, 0.9]), lost=0.65)
+    cold = []
+
+    def fake_solve(alpha, branch, **kw):
+        cold.append(alpha)
+        return _pt(alpha, branch, _sem(alpha))
+
+    monkeypatch.setattr(mod, "solve", fake_solve)
+    assert mod._alpha_c(br) == pytest.approx(0.6, abs=1e-6)
+    assert 0.625 in [round(a, 6) for a in cold]  # one walk step of 0.025 below 0.65
+    monkeypatch.setattr(mod, "solve", lambda alpha, branch, **kw: _pt(
+        alpha, branch, math.nan, True, 20, theta=0.0))
+    assert mod._alpha_c(br) is None
+
+
+def test_alpha_c_below_a_lost_branch_where_the_positional_point_is_missing(monkeypatch):
+    """omega = 0.02 on the default grid: the lowest semantic point (0.894) stopped at the cap
+    and the positional one there did not converge; the crossing lies below the next grid
+    point. The walk starts at the lowest semantic point, takes the positional branch from
+    its nearest usable grid point, and continues past grid points until it brackets."""
+    import importlib
+
+    import numpy as np
+
+    mod = importlib.import_module("attnphase.theory.boundary")
+    br = _Fake(np.array([0.452, 0.673, 0.894, 1.116]), lost=0.894, capped=(0.894,),
+               pos_bad=(0.894, 1.116))
+    monkeypatch.setattr(mod, "solve", lambda alpha, branch, **kw: _pt(alpha, branch,
+                                                                      _sem(alpha)))
+    assert mod._alpha_c(br) == pytest.approx(0.6, abs=1e-6)

@@ -122,3 +122,21 @@ def test_fixed_points_enumerates_distinct_solutions():
     assert kinds.count("semantic") == 1 and kinds.count("positional") == 1
     assert kinds[0] == "semantic"
     assert [p.eps_t for p in pts] == sorted(p.eps_t for p in pts)
+
+
+def test_scan_groups_results_and_names_their_kind():
+    """`distinct` merges results within the relative tolerance and keeps the others apart;
+    `kind` names a point by which of theta and m is above the floor."""
+    from attnphase.theory.enumerate import distinct, kind
+    from attnphase.theory.fixed_point import TheoryPoint
+
+    def pt(q, m, theta):
+        return TheoryPoint(1.0, 0.1, 0.5, 0.01, "semantic", q / 0.25, m, theta / 0.25, 20.0,
+                           0.004, 0.002, True, 10, 1e-7,
+                           {"q_th": q, "m_th": -m, "theta_th": theta, "V": 20.0})
+
+    a, b, c = pt(0.05, 0.0, 0.07), pt(0.05 * (1 + 5e-4), 0.0, 0.07), pt(0.05, 0.0, 0.0707)
+    assert [len(g) for g in distinct([a, b, c], same=1e-3)] == [2, 1]
+    assert [kind(p) for p in (a, pt(0.05, 0.1, 0.0), pt(0.05, 0.0, 0.0),
+                              pt(0.05, 0.1, 0.07))] == ["semantic", "positional", "trivial",
+                                                         "mixed"]

@@ -34,9 +34,10 @@ DTYPES = ("float32", "float64")
 # the teacher's Q*: i.i.d. N(0, 1) entries (the paper's), or rescaled onto the sphere
 # ||Q*||_F^2 = d r* (no seed-to-seed teacher-norm noise; the d -> infinity theory is the same)
 TEACHER_NORMS = ("gaussian", "sphere")
-# eps_g: exact Gaussian quadrature (docs/solver.md), Monte Carlo on test_samples fresh samples,
-# or auto: exact where its integral has at most 6 dimensions (L (r + r*) <= 6), else mc
-EPS_G_METHODS = ("auto", "exact", "mc")
+# eps_g: the integral over span(Q, Q*) by a tensor rule (exact) or quasi-Monte Carlo (qmc),
+# Monte Carlo on test_samples fresh samples (mc), or auto: exact where the integral has at
+# most 6 dimensions (L (r + r*) <= 6), else qmc (docs/solver.md)
+EPS_G_METHODS = ("auto", "exact", "qmc", "mc")
 MAX_SAMPLES = 2**40  # far beyond any memory; keeps n = round(alpha d) an exact integer
 MAX_D = 2**30  # d (and ranks) beyond any memory: a single sample would need 16 GiB
 
@@ -171,7 +172,8 @@ class Config:
     test_samples: int = param(50000, int, "fresh samples for eps_g with --eps-g-method mc "
                               "(default 50000)", low=1, high=MAX_SAMPLES)
     eps_g_method: str = param("auto", str, "auto (default: exact where L (r + r*) <= 6, else "
-                              "mc), exact (Gauss-Hermite, no sampling), mc (fresh samples)",
+                              "qmc), exact (Gauss-Hermite), qmc (quasi-Monte Carlo over "
+                              "span(Q, Q*)), mc (fresh samples)",
                               choices=EPS_G_METHODS)
     device: str = param("cpu", str, "cpu or cuda (default cpu)", choices=DEVICES)
     dtype: str = param("float64", str, "float32 or float64 (default float64)", choices=DTYPES)

@@ -10,7 +10,10 @@ attention (a function of `Z Q` and `P Q`) and T the teacher's mixing (of `Z Q*`)
     2 d eps_g = E_xi[ ||D xi||^2 + 2 <D xi, S P W> + tr(S P P^T S^T) + sigma^2 (d - k) ||D||^2 ]
 
 with `D = S - T`: exact at every d, positions included. The remaining expectation is over
-L k Gaussian variables (4 for L = 2 and rank one), done by a tensor Gauss-Hermite rule.
+L k Gaussian variables (4 for L = 2 and rank one), done by a tensor Gauss-Hermite rule up
+to `TENSOR_MAX_DIMS` variables and by randomised quasi-Monte Carlo (scrambled Sobol points,
+independent replicates giving the error) beyond, where a tensor rule cannot afford enough
+points per variable (8 variables for a rank-2 teacher and student).
 The linear baseline `Yhat = B Z` is the same with S = B, W a basis of span(Q*) and no
 position term. docs/solver.md has the derivation; tests check it against Monte Carlo.
 """
@@ -27,6 +30,9 @@ from .teacher import Teacher, attention
 NODE_BUDGET = 1 << 18  # quadrature nodes per student, at most (the rule's size per dimension)
 CHUNK_NODES = 1 << 18
 MAX_POINTS = 40  # beyond this numpy's Gauss-Hermite weights lose accuracy; the integrand is smooth
+TENSOR_MAX_DIMS = 6  # the tensor rule has >= 8 points per variable up to here (2^18 nodes)
+QMC_LOG2_POINTS = 15  # Sobol points per replicate: 2^15
+QMC_REPLICATES = 8  # independent scramblings; their spread is the error estimate
 
 
 def hermite_points(dims: int, budget: int = NODE_BUDGET) -> int:
@@ -54,25 +60,70 @@ def _basis(*mats: np.ndarray) -> np.ndarray:
 
 
 def eps_g_exact(teacher: Teacher, Q: np.ndarray, points: int | None = None) -> float:
-    """eps_g of one student Q (d x r) on the teacher's distribution, without sampling;
-    nan for a diverged student (non-finite weights), as sampling would give."""
+    """eps_g of one student Q (d x r) on the teacher's distribution, without sampling: the
+    tensor rule (`points` per variable; default by the node budget); nan for a diverged
+    student (non-finite weights), as sampling would give."""
     if not np.isfinite(Q).all():
         return math.nan
-    return _expected_error(teacher, _basis(Q, teacher.Q_star), Q, None, points)
+    W = _basis(Q, teacher.Q_star)
+    dims = teacher.L * W.shape[1]
+    return _expected_error(teacher, W, Q, None, *gaussian_nodes(dims, points or
+                                                                 hermite_points(dims),
+                                                                 teacher.sigma))
+
+
+def eps_g_qmc(
+    teacher: Teacher, Q: np.ndarray, log2_points: int = QMC_LOG2_POINTS,
+    replicates: int = QMC_REPLICATES, seed: int = 0,
+) -> tuple[float, float]:
+    """eps_g of one student Q by randomised quasi-Monte Carlo over the same low-dimensional
+    Gaussian as `eps_g_exact` (the orthogonal part still in closed form): the mean over
+    `replicates` independently scrambled Sobol sets of 2^log2_points points, and its
+    standard error. Deterministic for a given seed."""
+    if not np.isfinite(Q).all():
+        return math.nan, math.nan
+    W = _basis(Q, teacher.Q_star)
+    dims = teacher.L * W.shape[1]
+    vals = np.array([_expected_error(teacher, W, Q, None,
+                                     *sobol_nodes(dims, log2_points, teacher.sigma, seed + r))
+                     for r in range(replicates)])
+    return float(vals.mean()), float(vals.std(ddof=1) / math.sqrt(replicates))
+
+
+def eps_g_auto(teacher: Teacher, Q: np.ndarray) -> float:
+    """eps_g without sampling by the cheaper accurate rule: tensor up to `TENSOR_MAX_DIMS`
+    Gaussian variables, quasi-Monte Carlo beyond."""
+    dims = teacher.L * (Q.shape[1] + teacher.Q_star.shape[1])
+    return eps_g_exact(teacher, Q) if dims <= TENSOR_MAX_DIMS else eps_g_qmc(teacher, Q)[0]
+
+
+def sobol_nodes(dims: int, log2_points: int, sigma: float, seed: int
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """A scrambled Sobol set (random linear scrambling and digital shift: each point
+    uniform, the set still low-discrepancy) mapped to N(0, sigma^2 I_dims): nodes (N, dims),
+    equal weights."""
+    engine = torch.quasirandom.SobolEngine(dims, scramble=True, seed=seed)
+    u = engine.draw(1 << log2_points, dtype=torch.float64).clamp_(2.0**-53, 1 - 2.0**-53)
+    nodes = (torch.special.ndtri(u) * sigma).numpy()
+    return nodes, np.full(len(nodes), 1.0 / len(nodes))
 
 
 def eps_g_lin_exact(teacher: Teacher, B: np.ndarray, points: int | None = None) -> float:
     """eps_g of the linear baseline Yhat = B Z (B is L x L), without sampling."""
-    return _expected_error(teacher, _basis(teacher.Q_star), None, B, points)
+    W = _basis(teacher.Q_star)
+    dims = teacher.L * W.shape[1]
+    return _expected_error(teacher, W, None, B, *gaussian_nodes(dims, points or
+                                                                hermite_points(dims),
+                                                                teacher.sigma))
 
 
 def _expected_error(
     teacher: Teacher, W: np.ndarray, Q: np.ndarray | None, B: np.ndarray | None,
-    points: int | None,
+    nodes: np.ndarray, weights: np.ndarray,
 ) -> float:
-    """E ||Yhat - Y||_F^2 / (2d) for the student Q or, if Q is None, the linear map B."""
+    """E ||Yhat - Y||_F^2 / (2d) for the student Q or, if Q is None, the linear map B, with
+    the expectation over xi = Z W taken by the rule (nodes, weights)."""
     d, L, k = teacher.d, teacher.L, W.shape[1]
-    nodes, weights = gaussian_nodes(L * k, points or hermite_points(L * k), teacher.sigma)
 
     def t(a: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(a, dtype=np.float64))

@@ -142,7 +142,7 @@ def teacher_key(cfg: Config) -> tuple:
     """Fields that fix the teacher and its test samples (and the tensor placement)."""
     return (cfg.seed, cfg.d, cfg.L, cfg.teacher_rank, cfg.teacher_norm, cfg.sigma, cfg.omega,
             str(cfg.A_matrix), cfg.test_samples, cfg.dtype, cfg.device,
-            uses_exact(cfg.eps_g_method, cfg.L, cfg.rank, cfg.teacher_rank))
+            uses_exact(cfg.eps_g_method))
 
 
 def _data_key(cfg: Config) -> tuple:
@@ -246,8 +246,8 @@ def _evaluate(trained: dict[int, tuple[Config, Dataset, dict]]) -> dict[int, Tra
 
 def _errors(cfg: Config, teacher, Q: torch.Tensor | None, B: torch.Tensor | None):
     """eps_g of the students Q and of the linear baselines B, by the config's method."""
-    if uses_exact(cfg.eps_g_method, cfg.L, cfg.rank, cfg.teacher_rank):
-        return exact_errors(teacher, Q, B)
+    if uses_exact(cfg.eps_g_method):
+        return exact_errors(teacher, Q, B, cfg.eps_g_method)
     return test_errors(teacher, Q, cfg.test_samples, B, TORCH_DTYPES[cfg.dtype])
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .exact import eps_g_exact, eps_g_lin_exact
+from .exact import eps_g_auto, eps_g_exact, eps_g_lin_exact, eps_g_qmc
 from .objective import Grams, preactivations
 from .teacher import Teacher, attention
 
@@ -82,18 +82,20 @@ def test_errors(
     return mean(sum_att), mean(sum_lin)
 
 
-EXACT_MAX_DIMS = 6  # 'auto' integrates exactly up to this many Gaussian variables, L (r + r*)
-
-
-def uses_exact(method: str, L: int, rank: int, teacher_rank: int) -> bool:
-    """Whether eps_g is computed by quadrature ('exact', or 'auto' on small integrals)."""
-    return method == "exact" or (method == "auto" and L * (rank + teacher_rank) <= EXACT_MAX_DIMS)
+def uses_exact(method: str) -> bool:
+    """Whether eps_g is integrated over span(Q, Q*) instead of sampled: every method but mc."""
+    return method != "mc"
 
 
 def exact_errors(
-    teacher: Teacher, Q: torch.Tensor | None, B_lin: torch.Tensor | None = None
+    teacher: Teacher, Q: torch.Tensor | None, B_lin: torch.Tensor | None = None,
+    method: str = "auto",
 ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
-    """`test_errors` without sampling: the expectations over a fresh sample, by quadrature."""
+    """`test_errors` without sampling: the expectations over a fresh sample, by the tensor
+    rule (`exact`), quasi-Monte Carlo (`qmc`) or the cheaper accurate one (`auto`)."""
+    rule = {"auto": eps_g_auto, "exact": eps_g_exact,
+            "qmc": lambda te, M: eps_g_qmc(te, M)[0]}[method]
+
     def each(fn, mats: torch.Tensor | None) -> torch.Tensor | None:
         if mats is None:
             return None
@@ -101,4 +103,4 @@ def exact_errors(
         return torch.tensor([fn(teacher, M.double().cpu().numpy()) if bool(M.isfinite().all())
                              else math.nan for M in mats], dtype=torch.float64)
 
-    return each(eps_g_exact, Q), each(eps_g_lin_exact, B_lin)
+    return each(rule, Q), each(eps_g_lin_exact, B_lin)

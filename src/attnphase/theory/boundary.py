@@ -7,6 +7,13 @@ which regula falsi (Illinois) then locates, solving the fixed point at each tria
 warm-started from the nearer grid point.
 A spinodal is where a branch's fixed point turns unstable (Jacobian eigenvalue crossing 1)
 or where its continuation fails; None where neither happens in the searched range.
+
+Near its lower end at small omega the semantic map is rough (the global prox switches basin
+on a set the iterates keep crossing): the iteration wanders in a small set instead of
+converging, and continuation loses the branch above the crossing. For alpha_c a semantic
+point stopped at the iteration cap on its branch counts with its last eps_t (`_quasi`;
+docs/theory.md, "The gaps"), and where the branch is lost above a crossing the semantic
+branch is cold-started below it (`_below_lost`).
 """
 
 from __future__ import annotations
@@ -17,8 +24,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..transitions import downcrossing_cells, semantic_global
-from .fixed_point import TheoryPoint, curve, solve, stability, usable, values
+from .fixed_point import TheoryPoint, curve, on_branch, solve, stability, usable
 from .linear import linear_theory
+
+QUASI_FLOOR = 1e-2  # theta below which a semantic point stopped at the cap is off its branch
+WALK = 0.025  # alpha step of the cold starts below a lost semantic branch
 
 
 @dataclass
@@ -43,13 +53,18 @@ def _root(f, a: float, b: float, fa: float, fb: float, xtol: float = 1e-3,
     """Root of f in [a, b] with f(a) > 0 >= f(b), by the Illinois (regula falsi) method.
 
     The end values come from the grid (not recomputed); the bracket always holds the root.
+    Stops when the bracket is shorter than `xtol` or two successive estimates differ by less
+    than `xtol` / 2.
     """
-    side = 0
+    side, prev = 0, None
     for _ in range(max_eval):
         c = b - fb * (b - a) / (fb - fa)
-        if b - a < xtol:
+        if b - a < xtol or (prev is not None and abs(c - prev) < xtol / 2):
             return c
+        prev = c
         fc = f(c)
+        if abs(fc) < 1e-12:
+            return c
         if fc > 0:
             a, fa = c, fc
             if side == -1:
@@ -60,8 +75,6 @@ def _root(f, a: float, b: float, fa: float, fb: float, xtol: float = 1e-3,
             if side == 1:
                 fa /= 2.0
             side = 1
-        if abs(fc) < 1e-12 or min(c - a, b - c) < xtol / 2:
-            return c
     return b - fb * (b - a) / (fb - fa)
 
 
@@ -81,52 +94,124 @@ class _Branches:
         near = i if alpha - self.alphas[i] < self.alphas[j] - alpha else j
         return solve(alpha, branch=branch, init=pts[near], **self.kw)
 
+    def positional_near(self, alpha: float) -> TheoryPoint:
+        """The positional branch at alpha, from the usable grid point nearest to it."""
+        ok = [k for k, p in enumerate(self.pos) if usable(p)]
+        if not ok:
+            return solve(alpha, branch="positional", **self.kw)
+        k = min(ok, key=lambda k: abs(self.alphas[k] - alpha))
+        if self.alphas[k] == alpha:
+            return self.pos[k]
+        return solve(alpha, branch="positional", init=self.pos[k], **self.kw)
+
+    def semantic_at(self, alpha: float, i: int, j: int) -> TheoryPoint:
+        """`at` on the semantic branch; from a cold start where that leaves the branch."""
+        p = self.at(alpha, "semantic", i, j)
+        return p if on_branch(p, QUASI_FLOOR) else solve(alpha, branch="semantic", **self.kw)
+
+
+def _quasi(p: TheoryPoint, cap: int) -> bool:
+    """Usable, or a semantic point stopped at the iteration cap `cap` with theta above
+    `QUASI_FLOOR`: the rough map's iterates wander there, eps_t within ~1e-3 relative."""
+    return usable(p) or (p.branch == "semantic" and not p.converged and p.iterations >= cap
+                         and on_branch(p, QUASI_FLOOR) and bool(np.isfinite(p.eps_t)))
+
+
+def _delta(s: TheoryPoint, p: TheoryPoint, cap: int) -> float:
+    """eps_t(semantic) - eps_t(positional); NaN unless both count (`_quasi`)."""
+    return s.eps_t - p.eps_t if _quasi(s, cap) and _quasi(p, cap) else float("nan")
+
 
 def _alpha_c(br: _Branches) -> float | None:
-    """The last down-crossing of eps_t(semantic) - eps_t(positional) (attnphase.transitions)."""
-    a, delta = br.alphas, values(br.sem, "eps_t") - values(br.pos, "eps_t")
+    """The last down-crossing of eps_t(semantic) - eps_t(positional) (attnphase.transitions),
+    or below the point where the semantic branch was lost (`_below_lost`)."""
+    a, cap = br.alphas, br.kw.get("max_iter", 300)
+    delta = np.array([_delta(s, p, cap) for s, p in zip(br.sem, br.pos, strict=True)])
     cells = downcrossing_cells(a, delta)
     if not cells:
-        return None
+        return _below_lost(br, cap)
     i, j = cells[-1]
 
     def f(x: float) -> float:
-        return br.at(x, "semantic", i, j).eps_t - br.at(x, "positional", i, j).eps_t
+        return _delta(br.semantic_at(x, i, j), br.at(x, "positional", i, j), cap)
     return _root(f, a[i], a[j], delta[i], delta[j])
 
 
-def _alpha_l(br: _Branches, alpha_c: float | None, lin: float) -> float | None:
-    """The first down-crossing of eps_g(global minimiser) - eps_g_lin that can be located."""
+def _below_lost(br: _Branches, cap: int) -> float | None:
+    """alpha_c where the semantic branch is lost below the lowest grid point it reaches.
+
+    From that point down, in steps of `WALK`, the semantic branch is cold-started and the
+    positional one continued from its nearest usable grid point, until eps_t(semantic) is
+    the higher one (a bracket: root by regula falsi) or the semantic branch is gone (None).
+    Alphas where the positional point does not count are stepped over.
+    """
     a = br.alphas
+    first = [k for k in range(len(a)) if _quasi(br.sem[k], cap)]
+    if not first or first[0] == 0:
+        return None
+    x, s = a[first[0]], br.sem[first[0]]
+    hi = d_hi = None
+    while x > a[0]:
+        d = _delta(s, br.positional_near(x), cap)
+        if np.isfinite(d):
+            if d > 0:
+                if hi is None:
+                    return None
+
+                def f(y: float) -> float:
+                    return _delta(solve(y, branch="semantic", **br.kw),
+                                  br.positional_near(y), cap)
+                return _root(f, x, hi, d, d_hi, xtol=2e-3, max_eval=3)
+            hi, d_hi = x, d
+        x -= WALK
+        s = solve(x, branch="semantic", **br.kw)
+        if not _quasi(s, cap):
+            return None
+    return None
+
+
+def _alpha_l(br: _Branches, alpha_c: float | None, lin: float) -> float | None:
+    """The first down-crossing of eps_g(global minimiser) - eps_g_lin that can be located.
+
+    Semantic points stopped at the iteration cap count as in `_alpha_c` (`_quasi`)."""
+    a, cap = br.alphas, br.kw.get("max_iter", 300)
 
     def pick(i: int) -> TheoryPoint | None:
         s, p = br.sem[i], br.pos[i]
-        if not (usable(s) or usable(p)):
+        if not (_quasi(s, cap) or _quasi(p, cap)):
             return None
-        eps_t = [pt.eps_t if usable(pt) else np.nan for pt in (s, p)]
+        eps_t = [pt.eps_t if _quasi(pt, cap) else np.nan for pt in (s, p)]
         return s if semantic_global(*eps_t) else p
+
+    def on(b: str, i: int, j: int):
+        if b == "semantic":
+            return lambda x: br.semantic_at(x, i, j).eps_g - lin
+        return lambda x: br.at(x, b, i, j).eps_g - lin
 
     glob = [pick(i) for i in range(len(a))]
     gaps = [np.nan if g is None else g.eps_g - lin for g in glob]
     for i, j in downcrossing_cells(a, gaps):
         g0, g1 = glob[i], glob[j]
         if g0.branch == g1.branch:
-            def gap(x: float, i: int = i, j: int = j, b: str = g0.branch) -> float:
-                return br.at(x, b, i, j).eps_g - lin
-            return _root(gap, a[i], a[j], gaps[i], gaps[j])
+            return _root(on(g0.branch, i, j), a[i], a[j], gaps[i], gaps[j])
         # the global minimiser switches branch inside the cell, at alpha_c
         ac = alpha_c if alpha_c is not None and a[i] <= alpha_c <= a[j] else None
+        if ac is None and g1.branch == "semantic" and alpha_c is not None and alpha_c < a[i]:
+            # semantic global on the whole cell, its point at a[i] missing (lost branch)
+            f = on("semantic", i, j)
+            g_i = f(a[i])
+            if g_i > 0:
+                return _root(f, a[i], a[j], g_i, gaps[j])
+            g_c = f(alpha_c)
+            return _root(f, alpha_c, a[i], g_c, g_i) if g_c > 0 else alpha_c
         if ac is None:
             continue
-        def on(b: str, i: int = i, j: int = j):
-            return lambda x: br.at(x, b, i, j).eps_g - lin
-
-        below = on(g0.branch)(ac)
+        below = on(g0.branch, i, j)(ac)
         if below <= 0:
-            return _root(on(g0.branch), a[i], ac, gaps[i], below)
-        above = on(g1.branch)(ac)
+            return _root(on(g0.branch, i, j), a[i], ac, gaps[i], below)
+        above = on(g1.branch, i, j)(ac)
         if above > 0:
-            return _root(on(g1.branch), ac, a[j], above, gaps[j])
+            return _root(on(g1.branch, i, j), ac, a[j], above, gaps[j])
         return ac  # eps_g jumps across eps_g_lin at the transition
     return None
 
