@@ -3,8 +3,8 @@ descent (`--method gd`, explicit Euler) or classical Runge-Kutta (`rk4`) at step
 c / lambda_max for several c, float64, each run until the RMS gradient entry is below
 `--tol`, on one regime of bench_solver.py. Prints, per c, the end point (steps, flow time,
 eps_t, theta, m) and a trace along the flow time, so that two step sizes can be compared at
-equal flow time. `--flow-eta-t` also runs the flow solver with these time-error controls
-(FlowOptions.eta_t) and prints its end point and passes over X.
+equal flow time. `--flow` also runs the flow solver with the given options (FlowOptions)
+and prints its end point and passes over X.
 
     OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/gd_convergence.py \
         --regime '{"sigma": 1.0, "init": "positional"}' --method rk4 --c 0.6,0.3
@@ -19,7 +19,7 @@ import time
 import numpy as np
 import torch
 from bench_solver import config
-from gd_flow_reference import lambda_max
+from gd_flow_reference import lambda_max, rk4_step
 
 from attnphase.data import generate
 from attnphase.flow import FlowOptions, flow
@@ -34,14 +34,6 @@ def state(Q: torch.Tensor, R: torch.Tensor, g: torch.Tensor, ds, d: int, t: floa
     o = overlaps(Q[0, 0].numpy(), ds.Q_star, ds.P)
     return {"t": t, "eps_t": float(R) / d, "theta": float(np.linalg.norm(o.theta)),
             "m": float(np.linalg.norm(o.m)), "grad": float(grad_norm(g))}
-
-
-def rk4_step(risk: Risk, Q: torch.Tensor, g: torch.Tensor, h: float) -> torch.Tensor:
-    """One classical Runge-Kutta step of dQ/dt = -grad R from Q (gradient g there)."""
-    k2 = risk.value_and_grad(Q - h / 2 * g)[1]
-    k3 = risk.value_and_grad(Q - h / 2 * k2)[1]
-    k4 = risk.value_and_grad(Q - h * k3)[1]
-    return Q - h / 6 * (g + 2 * k2 + 2 * k3 + k4)
 
 
 def descend(risk: Risk, Q: torch.Tensor, c: float, tol: float, every: int, trace_dt: float,
@@ -73,12 +65,12 @@ def main() -> None:
     p.add_argument("--d", type=int, default=1000)
     p.add_argument("--regime", type=json.loads, default={"sigma": 1.0, "init": "positional"})
     p.add_argument("--seed", type=int, default=None, help="overrides the regime's seed")
-    p.add_argument("--c", type=lambda v: [float(x) for x in v.split(",")], default=[0.3])
+    p.add_argument("--c", type=lambda v: [float(x) for x in v.split(",") if x], default=[0.3])
     p.add_argument("--method", choices=["gd", "rk4"], default="gd")
     p.add_argument("--perturb", type=float, default=0.0,
                    help="start from Q0 + this x ||Q0|| x a random unit direction (seed 1)")
-    p.add_argument("--flow-eta-t", type=lambda v: [float(x) for x in v.split(",")],
-                   default=[], help="flow solver runs with these eta_t (0: the default)")
+    p.add_argument("--flow", type=json.loads, default=[],
+                   help='flow solver runs with these FlowOptions, a JSON list ([{}]: default)')
     p.add_argument("--tol", type=float, default=1e-7)
     p.add_argument("--every", type=int, default=500, help="steps between lambda_max updates")
     p.add_argument("--trace-dt", type=float, default=50.0, help="flow time between traces")
@@ -106,11 +98,11 @@ def main() -> None:
         if args.out:
             with open(args.out, "a") as f:
                 f.write(json.dumps(row) + "\n")
-    for eta_t in args.flow_eta_t:
+    for options in args.flow:
         start = time.perf_counter()
         Q, R, g, steps, passes = flow(risk, Q0[None, None], 100_000, 1e-6,
-                                      options=FlowOptions(eta_t=eta_t or None))
-        print(json.dumps({"d": args.d, "regime": change, "method": "flow", "eta_t": eta_t,
+                                      options=FlowOptions(**options))
+        print(json.dumps({"d": args.d, "regime": change, "method": "flow", "options": options,
                           **state(Q, R, g, ds, cfg.d, 0.0), "t": None, "steps": int(steps),
                           "passes": int(passes[0]), "wall_s": time.perf_counter() - start}),
               flush=True)

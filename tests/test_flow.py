@@ -4,11 +4,18 @@ integrator of the flow (scipy BDF, tests/flow_reference.py) ends, from every ini
 import numpy as np
 import pytest
 import torch
-from flow_reference import flow_limit
+from flow_reference import flow_limit, rk4_limit, rk4_path
 
 from attnphase.config import Config
 from attnphase.data import generate
-from attnphase.flow import FlowOptions, conjugate_gradients, flow, invariant_projector
+from attnphase.flow import (
+    GAMMA,
+    FlowOptions,
+    _Point,
+    conjugate_gradients,
+    invariant_projector,
+    ros2_step,
+)
 from attnphase.metrics import overlaps
 from attnphase.objective import Risk
 from attnphase.student import initial_Q
@@ -64,21 +71,72 @@ def test_flow_reaches_the_flow_limit(name, init):
         np.testing.assert_allclose(a, b, atol=0.01 * max(1.0, float(np.abs(b).max())))
 
 
-def test_time_error_control_follows_the_flow_in_smaller_steps():
-    """FlowOptions.eta_t (the Euler step's local error) ends at the BDF flow's limit too, and
-    it binds: smaller time steps, so more of them, than the defect control alone."""
-    cfg = Config(d=40, **REGIMES["case2"])
+def _problem(name: str, init: str, d: int = 40):
+    cfg = Config(d=d, **REGIMES[name])
+    ds = generate(cfg)
+    risk = Risk(torch.from_numpy(ds.X)[None], torch.from_numpy(ds.Y)[None], cfg.lam)
+    Q0 = torch.from_numpy(initial_Q(init, cfg.d, cfg.rank, ds.Q_star, ds.P, cfg.seed))
+    return ds, risk, Q0
+
+
+def test_flow_ends_where_runge_kutta_ends_across_a_plateau():
+    """From a random start at omega 0.7 the path crosses a plateau (the RMS gradient falls
+    to ~2e-3, then rises ten-fold): the default solver ends where classical Runge-Kutta
+    (h = 0.5 / lambda_max, then Newton) ends."""
+    ds, risk, Q0 = _problem("omega0.7", "random")
+    gs: list[float] = []
+    out = solve(risk, Q0[None, None], "flow", steps=5000, tol=1e-9,
+                progress=lambda k, g: gs.append(float(g)))
+    dip = int(np.argmin(gs[:len(gs) // 2]))
+    assert max(gs[dip:]) > 5 * gs[dip]  # the plateau: the gradient rises after the dip
+    ref, _ = rk4_limit(risk, Q0)
+    assert float(out.risk) == pytest.approx(
+        float(risk.value(torch.from_numpy(ref)[None, None])), rel=1e-7)
+    for a, b in zip(_invariants(out.Q[0, 0].numpy(), ds), _invariants(ref, ds), strict=True):
+        np.testing.assert_allclose(a, b, atol=0.01)
+
+
+def test_flow_ends_where_runge_kutta_ends_where_the_former_default_did_not():
+    """sigma 1.0, alpha 2, positional start, d = 100, seed 2: a long path across plateaus
+    whose end depends on the time-discretisation error. The former default (linearly
+    implicit Euler steps controlled by their defect, not their time error) ended at eps_t
+    0.039774, 0.5% above the flow's limit; the time-error-controlled steps end where
+    classical Runge-Kutta ends (eps_t 0.039583)."""
+    cfg = Config(d=100, sigma=1.0, omega=0.3, alpha=2.0, seed=2)
     ds = generate(cfg)
     risk = Risk(torch.from_numpy(ds.X)[None], torch.from_numpy(ds.Y)[None], cfg.lam)
     Q0 = torch.from_numpy(initial_Q("positional", cfg.d, 1, ds.Q_star, ds.P, cfg.seed))
-    _, _, _, loose, _ = flow(risk, Q0[None, None], 5000, 1e-9)
-    Q, R, _, steps, _ = flow(risk, Q0[None, None], 5000, 1e-9, options=FlowOptions(eta_t=0.03))
-    ref = flow_limit(risk, Q0)
-    assert float(R) == pytest.approx(float(risk.value(torch.from_numpy(ref)[None, None])),
-                                     rel=1e-7)
-    for a, b in zip(_invariants(Q[0, 0].numpy(), ds), _invariants(ref, ds), strict=True):
+    out = solve(risk, Q0[None, None], "flow", steps=5000, tol=1e-9)
+    ref, _ = rk4_limit(risk, Q0, c=0.6, every=500)
+    assert float(out.risk) == pytest.approx(
+        float(risk.value(torch.from_numpy(ref)[None, None])), rel=1e-7)
+    for a, b in zip(_invariants(out.Q[0, 0].numpy(), ds), _invariants(ref, ds), strict=True):
         np.testing.assert_allclose(a, b, atol=0.01)
-    assert int(steps) > 2 * int(loose)
+
+
+def _local_errors(tau: float) -> tuple[float, float]:
+    """At a point on the path of issue 10's case 2 (d = 40, after flow time 2 of Runge-Kutta
+    from the positional start): the ROS2 step's local error estimate and its true local
+    error (against Runge-Kutta with 400 substeps) for one step of length tau."""
+    _, risk, Q0 = _problem("case2", "positional")
+    Q = rk4_path(risk, Q0[None, None], 0.01, 2.0)
+    f, g, curv = risk.value_grad_curvature(Q)
+    here = _Point(Q, f, g, curv)
+    mu = torch.full((1, 1), 1 / (GAMMA * tau), dtype=torch.float64)
+    tight = FlowOptions(cg_rtol=1e-13, cg_iters=400)
+    s, err, positive, _ = ros2_step(risk, here, mu, torch.ones(1, 1, dtype=bool), tight)
+    assert bool(positive.all())
+    exact = rk4_path(risk, Q, tau / 400, tau)
+    return float(err), float((Q + s - exact).norm())
+
+
+def test_local_error_estimate_and_step_have_their_orders():
+    """Halving the time step divides the estimate (the Euler step's local error, O(tau^2))
+    by ~4 and the ROS2 step's true local error (O(tau^3)) by ~8; the estimate bounds it."""
+    (e1, t1), (e2, t2) = _local_errors(0.02), _local_errors(0.01)
+    assert 3.5 < e1 / e2 < 4.5
+    assert 6.5 < t1 / t2 < 9.5
+    assert t1 < e1
 
 
 def test_hvp_matches_the_autograd_hessian(small_data):

@@ -1,27 +1,26 @@
-"""The default solver: gradient flow dQ/dt = -grad R, integrated by linearly implicit Euler
-steps with an adaptive time step, which become Newton steps near the minimiser.
+"""The default solver: gradient flow dQ/dt = -grad R, integrated by the two-stage linearly
+implicit Rosenbrock method ROS2 (Verwer et al. 1999) with an embedded local-error estimate
+and an adaptive time step.
 
-One step from Q with time step tau = 1 / mu solves `(H + mu I) s = -g` (H the exact Hessian,
-applied by Hessian-vector products, two passes over X each) by conjugate gradients. For
-small tau this is the Euler step of the flow, for tau -> infinity Newton's step; in between
-it is the stiffly stable step of the flow that crosses the fast directions of the landscape
-in one go. The step is kept only if
+A step from Q with time step tau solves two linear systems with the matrix H + mu I,
+mu = 1 / (gamma tau), gamma = 1 + 1/sqrt(2) (H the exact Hessian, applied by
+Hessian-vector products, two passes over X each), by conjugate gradients, and evaluates
+the gradient once in between (`ros2_step`). ROS2 is second order, L-stable (it crosses
+the fast, stiff directions of the landscape in one step, and tends to Newton's step as
+tau -> infinity), and stays second order for any approximation of the Jacobian. Its first
+stage is the linearly implicit Euler step; the difference between the two is the Euler
+step's local error, the estimate the time step is controlled by. A step is kept only if
 
-- it is computed with H + mu I positive definite (conjugate gradients met no direction of
-  non-positive curvature), so along an unstable direction of a saddle it moves downhill;
-- the risk decreases; and
-- the linear model of the gradient holds along it:
-  `||g(Q + s) - (g + H s)|| <= eta ||g||`. This is the implicit Euler step's defect: the
-  step follows the flow to within that relative error, so it cannot step over a ridge
-  that the local model does not see, which is how a quasi-Newton jump leaves a basin.
+- conjugate gradients met no direction of non-positive curvature of H + mu I, so along an
+  unstable direction of a saddle it moves downhill;
+- the risk decreases;
+- it moves Q by at most `max_rel_step` of ||Q||; and
+- the local error estimate is at most `rtol ||Q|| + atol` (FlowOptions).
 
-The defect bounds the step's nonlinearity, not its time-discretisation error (it vanishes on
-a quadratic). Where the path's end depends on that error (docs/solver.md, "Known limit"),
-`FlowOptions.eta_t` also bounds the Euler step's local error estimate.
-
-Otherwise mu grows (the time step shrinks) and the step is retried. Accepted steps let mu
-shrink, down to Newton's method. docs/solver.md explains the choice and how it is checked
-against a long small-step gradient descent.
+Otherwise tau shrinks and the step is retried; an accepted step sets the next tau from the
+estimate (it grows like tau^2). This controls the time-discretisation error along the whole
+path, so the end point is the flow's limit to the accuracy the path's sensitivity allows
+(docs/solver.md, "How the time error is controlled").
 
 The flow keeps the null space of Q0: R depends on Q only through Q Q^T, so its gradient is
 G(Q Q^T) Q and Q(t) N = 0 for all t whenever Q0 N = 0 (for instance the positional start
@@ -46,22 +45,20 @@ import torch
 from .objective import Risk
 
 Progress = Callable[[int, torch.Tensor], None]
+GAMMA = 1 + 2**-0.5  # ROS2's gamma (L-stable, order 2 for any Jacobian)
 
 
 @dataclass
 class FlowOptions:
     """Tuning of the flow solver (defaults measured in benchmarks/bench_solver.py)."""
 
-    eta: float = 0.1  # allowed relative defect of the gradient model along a step
+    rtol: float = 1e-3  # local error estimate of a step at most rtol ||Q|| + atol
+    atol: float = 1e-9
+    safety: float = 0.8  # the controller aims at this fraction of the tolerance
     cg_iters: int = 100  # conjugate-gradient iterations per step, at most
     cg_rtol: float = 0.1  # conjugate-gradient relative residual, at most
     max_rel_step: float = 0.25  # a step moves Q by at most this fraction of ||Q||
     mu_max: float = 1e12  # a student whose mu would exceed this (x its first mu) has stalled
-    # optional control of the time-discretisation error (off by default, docs/solver.md
-    # "Known limit"): the local error estimate tau ||g(Q + s) - g(Q)|| / 2 of the Euler step
-    # at most eta_t ||s|| + atol_t ||Q||
-    eta_t: float | None = None
-    atol_t: float = 1e-6
 
 
 @dataclass
@@ -87,11 +84,12 @@ def conjugate_gradients(
     apply: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
     b: torch.Tensor,
     active: torch.Tensor,
-    rtol: torch.Tensor,
+    atol: torch.Tensor,
     iters: int,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Solve A s = b per student (A symmetric) from s = 0, batched over (B, c); students
-    with active = False keep s = 0. `apply(p, rows)` needs A p only on the data sets `rows`.
+    """Solve A s = b per student (A symmetric) from s = 0 to a residual norm of at most
+    atol (B, c), batched over (B, c); students with active = False keep s = 0.
+    `apply(p, rows)` needs A p only on the data sets `rows`.
 
     Returns (s, residual b - A s, positive, products): positive is False where a search
     direction of non-positive curvature was met (A not positive definite there); products
@@ -101,7 +99,7 @@ def conjugate_gradients(
     r = torch.where(active[..., None, None], b, 0.0)
     p = r.clone()
     rr = _dot(r, r)
-    goal = (rtol * rr.sqrt()) ** 2
+    goal = atol**2
     running = active & (rr > 0)
     positive = torch.ones_like(active)
     products = torch.zeros(b.shape[0], dtype=torch.long)
@@ -196,6 +194,10 @@ def _evaluate(risk: Risk, Q: torch.Tensor, P: torch.Tensor | None) -> _Point:
     return here
 
 
+def _norm(T: torch.Tensor) -> torch.Tensor:
+    return _dot(T, T).sqrt()
+
+
 def _rms(g: torch.Tensor) -> torch.Tensor:
     return g.pow(2).mean((-1, -2)).sqrt()
 
@@ -207,37 +209,52 @@ def _initial_mu(risk: Risk, here: _Point, active: torch.Tensor) -> torch.Tensor:
     return torch.where(active, _dot(here.g, Hg).abs() / gg, 1.0).clamp_min(1e-8)
 
 
-def _step(
+def ros2_step(
     risk: Risk, here: _Point, mu: torch.Tensor, active: torch.Tensor, opt: FlowOptions,
-    P: torch.Tensor | None,
-) -> tuple[torch.Tensor, _Point, torch.Tensor, torch.Tensor]:
-    """One trial step per active student: (accepted, the trial point, next mu, HVPs used
-    per data set); P (or None) projects on the students' invariant subspaces."""
-    gnorm = _dot(here.g, here.g).sqrt()
+    P: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One ROS2 step of dQ/dt = -grad R per active student, with time step
+    tau = 1 / (gamma mu): (step, local error estimate ||step - Euler step||, positive, HVPs
+    per data set). positive is False where conjugate gradients met a direction of
+    non-positive curvature of H + mu (the step is then not to be trusted). With f = -g and
+    J = -H the stages are (I - gamma tau J) k_i = ..., written here with u_i = gamma tau k_i:
+
+        (H + mu) u1 = -g(Q)
+        (H + mu) u2 = -g(Q + u1 / gamma) - 2 mu u1
+        step = (3 u1 + u2) / (2 gamma),   Euler step (embedded, first order) = u1 / gamma.
+    """
 
     def apply(V: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
         return _project(risk.hvp(here.curv, V, rows), P) + mu[..., None, None] * V
 
-    rtol = torch.full_like(mu, opt.cg_rtol)
-    s, res, positive, n_hvp = conjugate_gradients(apply, -here.g, active, rtol, opt.cg_iters)
-    s = _project(s, P)
+    u1, _, pos1, n1 = conjugate_gradients(apply, -here.g, active,
+                                          opt.cg_rtol * _norm(here.g), opt.cg_iters)
+    u1 = _project(u1, P)
+    _, g1 = risk.value_and_grad(here.Q + u1 / GAMMA)
+    b2 = -_project(g1, P) - 2 * mu[..., None, None] * u1
+    u2, _, pos2, n2 = conjugate_gradients(apply, b2, active, opt.cg_rtol * _norm(b2),
+                                          opt.cg_iters)
+    u2 = _project(u2, P)
+    return (3 * u1 + u2) / (2 * GAMMA), _norm(u1 + u2) / (2 * GAMMA), pos1 & pos2, n1 + n2
+
+
+def _step(
+    risk: Risk, here: _Point, mu: torch.Tensor, active: torch.Tensor, opt: FlowOptions,
+    P: torch.Tensor | None,
+) -> tuple[torch.Tensor, _Point, torch.Tensor, torch.Tensor]:
+    """One trial step per active student: (accepted, the trial point, next mu, HVPs and
+    gradients used per data set); P (or None) projects on the invariant subspaces."""
+    s, err, positive, n_hvp = ros2_step(risk, here, mu, active, opt, P)
     new = _evaluate(risk, here.Q + s, P)
-    model_g = -mu[..., None, None] * s - res  # g + H s, from the CG residual
-    defect = _dot(new.g - model_g, new.g - model_g).sqrt() / gnorm.clamp_min(1e-300)
-    short = _dot(s, s).sqrt() <= opt.max_rel_step * _dot(here.Q, here.Q).sqrt()
-    accept = active & positive & short & (new.f <= here.f) & (defect <= opt.eta)
-    # the defect of an implicit Euler step grows like tau^2: aim at eta / 2 on the next step
-    factor = (2 * defect / opt.eta).sqrt()
-    if opt.eta_t is not None:  # first-order error: the implicit Euler step against the
-        dg = new.g - here.g  # trapezoidal one, which also grows like tau^2
-        err = _dot(dg, dg).sqrt() / (2 * mu)
-        allowed = opt.eta_t * _dot(s, s).sqrt() + opt.atol_t * _dot(here.Q, here.Q).sqrt()
-        accept &= err <= allowed
-        factor = torch.maximum(factor, (2 * err / allowed).sqrt())
-    factor = factor.clamp(0.1, 4.0)
+    qn = _norm(here.Q)
+    ratio = err / (opt.rtol * qn + opt.atol)
+    short = _norm(s) <= opt.max_rel_step * qn
+    accept = active & positive & short & (new.f <= here.f) & (ratio <= 1)
+    # the estimate is the Euler step's local error, growing like tau^2: aim at `safety` of
+    # the tolerance; after a rejection shrink tau at least 2x (16x after negative curvature)
+    factor = (ratio.clamp_min(1e-12).sqrt() / opt.safety).clamp(0.2, 5.0)
     factor = torch.where(accept, factor, torch.where(positive, factor.clamp_min(2.0), 16.0))
-    mu = torch.where(active, mu * factor, mu)
-    return accept, new, mu, n_hvp
+    return accept, new, torch.where(active, mu * factor, mu), n_hvp + 1
 
 
 def _update(here: _Point, idx: tuple[torch.Tensor, torch.Tensor], new: _Point,

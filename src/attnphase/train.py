@@ -4,7 +4,7 @@
   term as weight decay, i.e. plain GD on R.
 - `adam`: the paper's alternative, Adam (lr 0.01, 2500 steps) on R.
 - `flow` (default, flow.py): the stationary point gradient flow from the initialisation
-  reaches, by adaptive linearly implicit Euler steps of the flow (docs/solver.md).
+  reaches, by second-order Rosenbrock steps with a local-error control (docs/solver.md).
 - `lbfgs`: the former default, limited-memory BFGS with a backtracking (Armijo) line
   search; fast, but it can leave the basin of its initialisation.
 
