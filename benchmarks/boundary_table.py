@@ -21,6 +21,8 @@ import math
 import time
 from pathlib import Path
 
+from attnphase.io import write_csv_atomic
+
 OMEGAS = (0.0, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.425, 0.45)
 QUADS = (6, 8)
 # alpha_c error of the 8-node rule from its own positional eps_t error (docs/theory.md)
@@ -103,12 +105,7 @@ def table(runs: Path, small: Path | None, out: Path) -> None:
                       (round(v, 4) if isinstance(v, float) and k != "eps_g_lin" else v)
                       for k, v in row.items()})
     keys = list(dict.fromkeys(k for row in table for k in row))
-    tmp = out.with_suffix(".tmp")
-    with tmp.open("w", newline="") as fh:
-        wr = csv.DictWriter(fh, keys)
-        wr.writeheader()
-        wr.writerows(table)
-    tmp.replace(out)
+    write_csv_atomic(out, [{k: row.get(k, "") for k in keys} for row in table])
     print("| omega | alpha_c | alpha_l | published alpha_c | diff | cold starts | plain rule |")
     print("| --- " * 7 + "|")
     for r in table:

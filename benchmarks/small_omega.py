@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from attnphase.io import write_csv_atomic
+
 WINDOWS = {0.0: 0.5, 0.1: 0.65, 0.05: 0.575, 0.15: 0.725, 0.025: 0.55, 0.075: 0.6}
 RULE_FLOOR = 0.005  # alpha_c error of the 8-node rule's positional eps_t (1.3e-3 relative)
 # the three alphas around each crossing (docs/theory.md, "Small omega with the split rule")
@@ -173,12 +175,7 @@ def boundary_csv(points: Path, out: Path) -> None:
                       "published": "" if pub != pub else pub, "capped": capped,
                       "rule": "split"})
     keys = list(dict.fromkeys(k for row in table for k in row))
-    tmp = out.with_suffix(".tmp")
-    with tmp.open("w", newline="") as fh:
-        wr = csv.DictWriter(fh, keys)
-        wr.writeheader()
-        wr.writerows(table)
-    tmp.replace(out)
+    write_csv_atomic(out, [{k: row.get(k, "") for k in keys} for row in table])
     for row in table:
         print(row)
 
