@@ -20,6 +20,7 @@ position term. docs/solver.md has the derivation; tests check it against Monte C
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -102,10 +103,19 @@ def sobol_nodes(dims: int, log2_points: int, sigma: float, seed: int
     """A scrambled Sobol set (random linear scrambling and digital shift: each point
     uniform, the set still low-discrepancy) mapped to N(0, sigma^2 I_dims): nodes (N, dims),
     equal weights."""
+    nodes = _standard_sobol(dims, log2_points, seed) * sigma
+    return nodes, np.full(len(nodes), 1.0 / len(nodes))
+
+
+@functools.lru_cache(maxsize=2 * QMC_REPLICATES)
+def _standard_sobol(dims: int, log2_points: int, seed: int) -> np.ndarray:
+    """The scrambled Sobol set mapped to N(0, I_dims), drawn once per (dims, size, seed):
+    every student of a run uses the same sets."""
     engine = torch.quasirandom.SobolEngine(dims, scramble=True, seed=seed)
     u = engine.draw(1 << log2_points, dtype=torch.float64).clamp_(2.0**-53, 1 - 2.0**-53)
-    nodes = (torch.special.ndtri(u) * sigma).numpy()
-    return nodes, np.full(len(nodes), 1.0 / len(nodes))
+    nodes = torch.special.ndtri(u).numpy()
+    nodes.flags.writeable = False
+    return nodes
 
 
 def eps_g_lin_exact(teacher: Teacher, B: np.ndarray, points: int | None = None) -> float:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..transitions import downcrossing_cells, semantic_global
-from .fixed_point import TheoryPoint, curve, on_branch, solve, stability, usable
+from .fixed_point import MAX_ITER, TheoryPoint, curve, on_branch, solve, stability, usable
 from .linear import linear_theory
 
 QUASI_FLOOR = 1e-2  # theta below which a semantic point stopped at the cap is off its branch
@@ -110,6 +110,11 @@ class _Branches:
         return p if on_branch(p, QUASI_FLOOR) else solve(alpha, branch="semantic", **self.kw)
 
 
+def _cap(br: _Branches) -> int:
+    """The iteration cap of the branches' solves (`max_iter`)."""
+    return br.kw.get("max_iter", MAX_ITER)
+
+
 def _quasi(p: TheoryPoint, cap: int) -> bool:
     """Usable, or a semantic point stopped at the iteration cap `cap` with theta above
     `QUASI_FLOOR`: the rough map's iterates wander there, eps_t within ~1e-3 relative."""
@@ -125,7 +130,7 @@ def _delta(s: TheoryPoint, p: TheoryPoint, cap: int) -> float:
 def _alpha_c(br: _Branches) -> float | None:
     """The last down-crossing of eps_t(semantic) - eps_t(positional) (attnphase.transitions),
     or below the point where the semantic branch was lost (`_below_lost`)."""
-    a, cap = br.alphas, br.kw.get("max_iter", 300)
+    a, cap = br.alphas, _cap(br)
     delta = np.array([_delta(s, p, cap) for s, p in zip(br.sem, br.pos, strict=True)])
     cells = downcrossing_cells(a, delta)
     if not cells:
@@ -174,7 +179,7 @@ def _alpha_l(br: _Branches, alpha_c: float | None, lin: float) -> float | None:
     """The first down-crossing of eps_g(global minimiser) - eps_g_lin that can be located.
 
     Semantic points stopped at the iteration cap count as in `_alpha_c` (`_quasi`)."""
-    a, cap = br.alphas, br.kw.get("max_iter", 300)
+    a, cap = br.alphas, _cap(br)
 
     def pick(i: int) -> TheoryPoint | None:
         s, p = br.sem[i], br.pos[i]

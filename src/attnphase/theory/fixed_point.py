@@ -26,6 +26,7 @@ from .split import Nodes, split_nodes
 BRANCHES = ("semantic", "positional", "trivial")
 DEFAULT_QUAD = 8
 LOST_PROBE = 4  # past a lost branch, a cold start at every 4th point only
+MAX_ITER = 300  # iterations of one solve, at most (the default of `solve`)
 PLAIN_UNTIL = 1e-3  # cold starts: plain-rule steps until the relative change is below this
 
 
@@ -174,7 +175,7 @@ def _outputs(x: np.ndarray, hats: np.ndarray, ch: _Channel) -> tuple[float, floa
 def solve(alpha: float, omega: float = 0.3, sigma: float = 0.5, lam: float = 0.01,
           A: Sequence[Sequence[float]] | None = None, branch: str = "semantic",
           init: TheoryPoint | Sequence[float] | None = None, damping: float | None = None,
-          tol: float = 1e-6, max_iter: int = 300, quad: int = DEFAULT_QUAD,
+          tol: float = 1e-6, max_iter: int = MAX_ITER, quad: int = DEFAULT_QUAD,
           anderson: int = 4, research_every: int = 10, n_grid: int = 15,
           split: bool = True) -> TheoryPoint:
     """Solve the fixed-point equations at one alpha on one branch.
@@ -357,7 +358,7 @@ def _follow(alphas: list[float], omega, sigma, lam, branch, A, kwargs,
     others are returned unsolved, with a note."""
     points: list[TheoryPoint] = []
     good: list[TheoryPoint] = []
-    capped = {**kwargs, "max_iter": min(kwargs.get("max_iter", 300), 60)}
+    capped = {**kwargs, "max_iter": min(kwargs.get("max_iter", MAX_ITER), 60)}
     lost: TheoryPoint | None = None
     lost_k = 0
     for k, a in enumerate(alphas):
