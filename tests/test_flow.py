@@ -13,6 +13,7 @@ from attnphase.flow import (
     FlowOptions,
     _Point,
     conjugate_gradients,
+    exprb32_step,
     invariant_projector,
     ros2_step,
 )
@@ -136,6 +137,30 @@ def test_local_error_estimate_and_step_have_their_orders():
     (e1, t1), (e2, t2) = _local_errors(0.02), _local_errors(0.01)
     assert 3.5 < e1 / e2 < 4.5
     assert 6.5 < t1 / t2 < 9.5
+    assert t1 < e1
+
+
+def _exprb_local_errors(tau: float) -> tuple[float, float]:
+    """As `_local_errors`, for the exprb32 step (Krylov solved to rounding)."""
+    _, risk, Q0 = _problem("case2", "positional")
+    Q = rk4_path(risk, Q0[None, None], 0.01, 2.0)
+    f, g, curv = risk.value_grad_curvature(Q)
+    here = _Point(Q, f, g, curv)
+    mu = torch.full((1, 1), 1 / tau, dtype=torch.float64)
+    tight = FlowOptions(krylov_frac=1e-12, krylov_rtol=1e-12, cg_iters=200)
+    s, err, ok, _ = exprb32_step(risk, here, mu, torch.ones(1, 1, dtype=bool), tight)
+    assert bool(ok.all())
+    exact = rk4_path(risk, Q, tau / 400, tau)
+    return float(err), float((Q + s - exact).norm())
+
+
+def test_exprb32_estimate_and_step_have_their_orders():
+    """Halving the time step divides the estimate (the exponential Euler step's local error,
+    O(tau^3)) by ~8 and the exprb32 step's true local error (O(tau^4)) by ~16; the estimate
+    bounds it."""
+    (e1, t1), (e2, t2) = _exprb_local_errors(0.04), _exprb_local_errors(0.02)
+    assert 7 < e1 / e2 < 9
+    assert 13 < t1 / t2 < 19
     assert t1 < e1
 
 

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .krylov import lanczos_phi
 from .objective import Risk
 
 Progress = Callable[[int, torch.Tensor], None]
@@ -59,6 +60,10 @@ class FlowOptions:
     cg_rtol: float = 0.1  # conjugate-gradient relative residual, at most
     max_rel_step: float = 0.25  # a step moves Q by at most this fraction of ||Q||
     mu_max: float = 1e12  # a student whose mu would exceed this (x its first mu) has stalled
+    method: str = "exprb32"  # or "ros2"
+    krylov_frac: float = 0.3  # exprb32: Krylov error at most this fraction of the tolerance
+    krylov_rtol: float = 0.1  # exprb32: and at most this fraction of the Krylov result
+    mu_min: float = 1e-30  # exprb32: tau = 1 / mu at most 1 / mu_min (Newton's steps long before)
 
 
 @dataclass
@@ -238,12 +243,46 @@ def ros2_step(
     return (3 * u1 + u2) / (2 * GAMMA), _norm(u1 + u2) / (2 * GAMMA), pos1 & pos2, n1 + n2
 
 
+def exprb32_step(
+    risk: Risk, here: _Point, mu: torch.Tensor, active: torch.Tensor, opt: FlowOptions,
+    P: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One step of the third-order exponential Rosenbrock method exprb32 (Hochbruck,
+    Ostermann and Schweitzer 2009) of dQ/dt = F(Q) = -grad R, time step tau = 1 / mu, with
+    J = -H the exact Jacobian at Q:
+
+        U = Q + tau phi_1(tau J) F(Q)                (exponential Rosenbrock-Euler, order 2)
+        D = F(U) - F(Q) - J (U - Q)                  (the flow's nonlinearity along the step)
+        step = U - Q + 2 tau phi_3(tau J) D,         local error estimate ||2 tau phi_3 D||.
+
+    The first stage is the exact flow of the local quadratic model, so the estimate sees only
+    the nonlinearity: a relaxation in a near-quadratic basin takes long steps, and a step
+    near a saddle follows the exponential escape exactly. Returns (step, error estimate,
+    Krylov converged, products per data set)."""
+    tau = 1.0 / mu
+    atol = opt.krylov_frac * (opt.rtol * _norm(here.Q) + opt.atol)
+
+    def apply(V: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+        return _project(risk.hvp(here.curv, _project(V, P), rows), P)
+
+    u1, Hu1, ok1, n1 = lanczos_phi(apply, -here.g, tau, 1, active, atol, opt.cg_iters,
+                                   opt.krylov_rtol)
+    _, gU = risk.value_and_grad(here.Q + u1)
+    D = -_project(gU, P) + here.g + Hu1
+    # the correction only needs the absolute bound: an accepted one is below the tolerance
+    e, _, ok2, n2 = lanczos_phi(apply, D, tau, 3, active, atol, opt.cg_iters, float("inf"))
+    e = 2 * e
+    return u1 + e, _norm(e), ok1 & ok2, n1 + n2
+
+
 def _step(
     risk: Risk, here: _Point, mu: torch.Tensor, active: torch.Tensor, opt: FlowOptions,
     P: torch.Tensor | None,
 ) -> tuple[torch.Tensor, _Point, torch.Tensor, torch.Tensor]:
     """One trial step per active student: (accepted, the trial point, next mu, HVPs and
     gradients used per data set); P (or None) projects on the invariant subspaces."""
+    if opt.method == "exprb32":
+        return _exprb_step(risk, here, mu, active, opt, P)
     s, err, positive, n_hvp = ros2_step(risk, here, mu, active, opt, P)
     new = _evaluate(risk, here.Q + s, P)
     qn = _norm(here.Q)
@@ -255,6 +294,23 @@ def _step(
     factor = (ratio.clamp_min(1e-12).sqrt() / opt.safety).clamp(0.2, 5.0)
     factor = torch.where(accept, factor, torch.where(positive, factor.clamp_min(2.0), 16.0))
     return accept, new, torch.where(active, mu * factor, mu), n_hvp + 1
+
+
+def _exprb_step(
+    risk: Risk, here: _Point, mu: torch.Tensor, active: torch.Tensor, opt: FlowOptions,
+    P: torch.Tensor | None,
+) -> tuple[torch.Tensor, _Point, torch.Tensor, torch.Tensor]:
+    s, err, ok, n_hvp = exprb32_step(risk, here, mu, active, opt, P)
+    new = _evaluate(risk, here.Q + s, P)
+    qn = _norm(here.Q)
+    ratio = err / (opt.rtol * qn + opt.atol)
+    short = _norm(s) <= opt.max_rel_step * qn
+    accept = active & ok & short & (new.f <= here.f) & (ratio <= 1)
+    # the estimate grows like tau^3
+    factor = (ratio.clamp_min(1e-12) ** (1 / 3) / opt.safety).clamp(0.2, 5.0)
+    factor = torch.where(accept, factor, factor.clamp_min(2.0))
+    mu = torch.where(active, (mu * factor).clamp_min(opt.mu_min), mu)
+    return accept, new, mu, n_hvp + 1
 
 
 def _update(here: _Point, idx: tuple[torch.Tensor, torch.Tensor], new: _Point,
