@@ -14,6 +14,7 @@ from attnphase.flow import (
     _Point,
     conjugate_gradients,
     exprb32_step,
+    flow,
     invariant_projector,
     ros2_step,
 )
@@ -255,3 +256,10 @@ def test_invariant_projector_removes_only_the_null_space():
     torch.testing.assert_close(P[0, 0], torch.full((2, 2), 0.5, dtype=torch.float64))
     torch.testing.assert_close(P[1, 0], torch.eye(2, dtype=torch.float64))
     assert invariant_projector(Q0[1:]) is None
+
+
+def test_flow_rejects_an_unknown_method(small_data):
+    risk = Risk(torch.from_numpy(small_data.X)[None], torch.from_numpy(small_data.Y)[None], 0.01)
+    Q0 = torch.ones(1, 1, small_data.d, 1, dtype=torch.float64)
+    with pytest.raises(ValueError, match="'rk45'.*exprb32"):
+        flow(risk, Q0, 10, 1e-6, options=FlowOptions(method="rk45"))
