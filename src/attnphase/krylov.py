@@ -32,6 +32,8 @@ def phi(k: int, z: torch.Tensor) -> torch.Tensor:
         direct = (torch.expm1(zs) - zs - 0.5 * zs**2) / zs**3
     else:
         raise ValueError(f"phi_{k} is not implemented; k must be 1 or 3")
+    if not bool(small.any()):
+        return direct
     series = torch.zeros_like(z)
     term = torch.full_like(z, 1.0 / math.factorial(k))
     for j in range(1, 18):  # |z| < 0.5: 17 terms leave < 1e-17 relative
