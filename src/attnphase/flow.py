@@ -60,7 +60,7 @@ GAMMA = 1 + 2**-0.5  # ROS2's gamma (L-stable, order 2 for any Jacobian)
 class FlowOptions:
     """Tuning of the flow solver (defaults measured in benchmarks/bench_solver.py)."""
 
-    rtol: float = 1e-3  # local error estimate of a step at most rtol ||Q|| + atol
+    rtol: float = 1e-5  # local error estimate of a step at most rtol ||Q|| + atol
     atol: float = 1e-9
     safety: float = 0.8  # the controller aims at this fraction of the tolerance
     cg_iters: int = 100  # Lanczos or conjugate-gradient iterations per solve, at most
