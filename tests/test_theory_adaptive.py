@@ -1,0 +1,102 @@
+"""The adaptive xi-plane rule: exact on integrands whose jump ends inside the plane."""
+
+import numpy as np
+import pytest
+from scipy.integrate import quad
+from scipy.stats import norm
+
+from attnphase.theory.adaptive import bisect_integral, integrand, xi_plane
+from attnphase.theory.channel import Inputs, check_A
+from attnphase.theory.prox import prox_global
+from attnphase.theory.quadrature import eta_rule, gauss_hermite
+
+# a direction tilted against both axes (neither the inner nor the outer lines align with it)
+N = np.array([np.cos(0.4), np.sin(0.4)])
+T = np.array([-N[1], N[0]])
+
+
+def _sqrt_moment(a: float) -> float:
+    """E sqrt(max(Z - a, 0)) for Z ~ N(0, 1), via Z = a + u^2 (a smooth integrand)."""
+    return quad(lambda u: 2 * u * u * norm.pdf(a + u * u), 0, np.inf, epsabs=1e-15)[0]
+
+
+def _plane(g, tol=1e-10):
+    """E g(xi) over xi ~ N(0, I_2) by `xi_plane` (one eta node, unused by g)."""
+    out, _ = xi_plane(np.zeros((1, 2)), lambda p: g(p[:, :2])[:, None], np.array([tol]))
+    return out[0, 0]
+
+
+def _product_rule(g, n=20):
+    r = gauss_hermite(n, dim=2, prune=0.0)
+    return r.weights @ g(r.nodes)
+
+
+def test_bisect_integral_across_a_jump():
+    """int_-R^R [x > 0.3] (x^2 + 1) phi(x) dx = 2 (1 - Phi(0.3)) + 0.3 phi(0.3)."""
+    def fn(_, x):
+        return (np.where(x > 0.3, x * x + 1.0, 0.0) * norm.pdf(x))[:, None]
+
+    got, _ = bisect_integral(fn, 1, np.array([1e-13]), max_depth=40)
+    assert got[0, 0] == pytest.approx(2 * norm.sf(0.3) + 0.3 * norm.pdf(0.3), abs=1e-11)
+
+
+def test_jump_that_shrinks_to_zero_inside_the_plane():
+    """g = [N.xi > 0.2] sqrt(max(T.xi - a, 0)): it jumps across the half-line
+    {N.xi = 0.2, T.xi > a}, by sqrt(T.xi - a), which vanishes at the line's end (as the
+    prox's jump does where its two minima merge). Exact: P(Z > 0.2) E sqrt(max(Z - a, 0))."""
+    for a in (-0.8, 0.5):
+        exact = norm.sf(0.2) * _sqrt_moment(a)
+
+        def g(xi, a=a):
+            return np.where(xi @ N > 0.2, np.sqrt(np.maximum(xi @ T - a, 0.0)), 0.0)
+
+        assert _plane(g) == pytest.approx(exact, abs=1e-8), a
+        assert abs(_product_rule(g) - exact) > 1e-4  # what a product rule makes of it
+
+
+def test_jump_of_constant_size_ending_at_a_corner():
+    """g = [N.xi > c] [T.xi > a] (1 + (N.xi)^2): the jumps run along two half-lines that
+    meet at an interior corner. Exact: E[(1 + Z^2) [Z > c]] P(Z > a)."""
+    c, a = -0.6, 0.9
+    exact = (2 * norm.sf(c) + c * norm.pdf(c)) * norm.sf(a)
+
+    def g(xi):
+        u = xi @ N
+        return np.where((u > c) & (xi @ T > a), 1.0 + u * u, 0.0)
+
+    assert _plane(g) == pytest.approx(exact, abs=1e-8)
+    assert abs(_product_rule(g) - exact) > 1e-4
+
+
+def test_kink_along_a_curve():
+    """g = |xi_1^2 + xi_2 - 0.5|: continuous, with a kink along a parabola. Exact by 1-D
+    quadrature over xi_1 of the closed-form xi_2 integral."""
+    def inner(x1):
+        b = 0.5 - x1 * x1  # |xi_2 - b| integrated against phi: 2 phi(b) + b (2 Phi(b) - 1)
+        return (2 * norm.pdf(b) + b * (2 * norm.cdf(b) - 1)) * norm.pdf(x1)
+
+    exact = quad(inner, -np.inf, np.inf, epsabs=1e-14)[0]
+    assert _plane(lambda xi: np.abs(xi[:, 0] ** 2 + xi[:, 1] - 0.5)) == pytest.approx(
+        exact, abs=1e-8)
+
+
+def test_eta_rule_folds_pairs():
+    full, half = eta_rule(8), eta_rule(8, even=True)
+    assert half.weights.sum() == pytest.approx(1.0)
+    assert half.size < 0.6 * full.size
+    for g in (lambda e: e[:, 0] ** 2 * e[:, 1] ** 2, lambda e: np.cos(e[:, 0] + 2 * e[:, 1])):
+        assert half.weights @ g(half.nodes) == pytest.approx(full.weights @ g(full.nodes),
+                                                             rel=1e-12)
+
+
+def test_integrand_holds_the_global_minimiser():
+    """The coarse search grid (9 x 9) the adaptive rule uses finds the same minimum as a
+    41 x 41 one at the positional fixed point (alpha 1, omega 0.3), near the jump curves."""
+    inputs = Inputs(0.2085, 0.248, 0.0, 0.5, 0.3, check_A(None))
+    rng = np.random.default_rng(1)
+    pts = np.concatenate([rng.normal(size=(3000, 2)) * 1.5 + [-1.5, 0.0],
+                          np.tile([[2.0, 0.0]], (3000, 1)) + rng.normal(size=(3000, 2))], axis=1)
+    g = integrand(pts, inputs, 16.44, 0.5, n_grid=9)
+    w, Tt = inputs(pts)
+    ref = prox_global(w, Tt, 16.44, 0.5, n_grid=41)
+    np.testing.assert_allclose(g[:, 4], ref.value, rtol=0, atol=1e-12)
