@@ -100,3 +100,42 @@ def test_integrand_holds_the_global_minimiser():
     w, Tt = inputs(pts)
     ref = prox_global(w, Tt, 16.44, 0.5, n_grid=41)
     np.testing.assert_allclose(g[:, 4], ref.value, rtol=0, atol=1e-12)
+
+
+def test_adaptive_hats_match_the_channel_formulas():
+    """`AdaptiveMap.hats` from the split channel's own node sums gives that channel's
+    conjugates (the formulas are written twice: once per rule)."""
+    from attnphase.theory.channel import Problem
+    from attnphase.theory.fixed_point import _Channel
+    from attnphase.theory.quadrature import line_rule
+    from attnphase.theory.refined import AdaptiveMap
+
+    for branch, x in (("positional", [0.0435, 0.248, 0.0, 16.4]),
+                      ("semantic", [0.115, 0.0, 0.158, 12.7])):
+        pb = Problem(1.0, 0.3, 0.5, 0.01, check_A(None), branch)
+        ch = _Channel(pb, line_rule(6), 15)
+        x = np.array(x)
+        hats = ch.conjugates(x, global_search=True)
+        nd = ch.nodes
+        f = (nd.h - nd.w) / x[3]
+        e = nd.weights @ np.stack([f[:, 0] - f[:, 1], np.sum(f * f, axis=1),
+                                   np.sum(f * nd.points[:, :2], axis=1),
+                                   np.sum(f * nd.points[:, 2:], axis=1)], axis=1)
+        np.testing.assert_allclose(AdaptiveMap(pb).hats(x, e), hats, rtol=1e-12, atol=1e-15)
+
+
+def test_corrector_reaches_the_adaptive_fixed_point():
+    """A coarse adaptive map (2 eta nodes, tol 1e-3: fast, not accurate): the Broyden steps
+    from the split rule's fixed point end where one more map step moves the state by less
+    than step_tol."""
+    from attnphase.theory.channel import Problem
+    from attnphase.theory.fixed_point import _constrain, _order_params, _residual
+    from attnphase.theory.refined import AdaptiveMap, solve_adaptive
+
+    p = solve_adaptive(1.0, branch="positional", n_eta=2, tol=1e-3, step_tol=1e-7)
+    assert p.converged and p.iterations <= 8
+    pb = Problem(1.0, 0.3, 0.5, 0.01, check_A(None), "positional")
+    amap = AdaptiveMap(pb, 2, 1e-3)
+    x = np.array([p.th[k] for k in ("q_th", "m_th", "theta_th", "V")])
+    fx = _constrain(_order_params(amap.hats(x, amap.expectations(x)), pb), pb)
+    assert _residual(x, fx, pb) < 1e-7
