@@ -11,7 +11,7 @@ Prints Markdown tables.
     .venv/bin/python benchmarks/bench_theory.py                # both parts
     .venv/bin/python benchmarks/bench_theory.py --part curve   # the curve part only
     .venv/bin/python benchmarks/bench_theory.py --part refine  # refinement tables (minutes)
-    .venv/bin/python benchmarks/bench_theory.py --part adaptive --quads 6,8,10,12 --tol 3e-5
+    .venv/bin/python benchmarks/bench_theory.py --part adaptive --quads 6,8,10,12 --tol 1e-5
         # the positional branch with the adaptive rule (minutes)
     git archive 2d849e4 src | tar -x -C /tmp/base    # an older version, side by side:
     .venv/bin/python benchmarks/bench_theory.py --part compare --baseline /tmp/base/src
@@ -127,10 +127,12 @@ def bench_adaptive(quads: list[int], tol: float) -> None:
     print(f"## positional, alpha = 1, omega = 0.3, adaptive rule, tol {tol:g}\n")
     print("| eta nodes | " + " | ".join(fields) + " | steps | residual | prox evals | CPU s |")
     print("| --- " * (len(fields) + 5) + "|")
-    rows = []
-    for n in quads:
+    rows, start, prev = [], solve(1.0, 0.3, 0.5, 0.01, branch="positional"), None
+    for n in quads:  # each size starts from the previous size's fixed point
         with Clock() as c:
-            p = solve_adaptive(1.0, 0.3, 0.5, 0.01, branch="positional", n_eta=n, tol=tol)
+            p = solve_adaptive(1.0, 0.3, 0.5, 0.01, branch="positional", n_eta=n, tol=tol,
+                               init=start, x0=prev)
+        prev = p
         rows.append([getattr(p, f) for f in fields])
         vals = " | ".join(f"{getattr(p, f):.7g}" for f in fields)
         evals = p.note.split(", ")[-1].split()[0]
@@ -223,7 +225,7 @@ def main() -> None:
                                        "compare", "all"),
                     default="all")
     ap.add_argument("--quads", default="6,8,10,12,14,16,20", help="rule sizes of 'refine'")
-    ap.add_argument("--tol", type=float, default=3e-5, help="adaptive: the xi-plane tolerance")
+    ap.add_argument("--tol", type=float, default=1e-5, help="adaptive: the xi-plane tolerance")
     ap.add_argument("--plain", action="store_true", help="curve: also the plain product rule")
     ap.add_argument("--quad", type=int, default=8, help="Gauss-Hermite nodes per variable")
     ap.add_argument("--baseline", default=None,

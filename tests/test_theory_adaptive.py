@@ -139,3 +139,47 @@ def test_corrector_reaches_the_adaptive_fixed_point():
     x = np.array([p.th[k] for k in ("q_th", "m_th", "theta_th", "V")])
     fx = _constrain(_order_params(amap.hats(x, amap.expectations(x)), pb), pb)
     assert _residual(x, fx, pb) < 1e-7
+
+
+def _positional_inputs():
+    return Inputs(0.2085, 0.248, 0.0, 0.5, 0.3, check_A(None))
+
+
+def test_critical_gap_is_the_hessian_at_zero():
+    """Against the finite-difference Hessian of the prox objective at h = 0 (w = 0)."""
+    from attnphase.theory.adaptive import critical_gap
+    from attnphase.theory.prox import objective
+
+    _, T = _positional_inputs()(np.random.default_rng(2).normal(size=(20, 4)) * 2)
+    V, s, e = 16.4, 0.5, 1e-4
+    for t in T:
+        def f(h, t=t):
+            return objective(np.array(h), np.zeros(2), t, V, s)
+
+        H = np.array([[(f([e * (i == 0) + e * (j == 0), e * (i == 1) + e * (j == 1)])
+                        - f([e * (i == 0), e * (i == 1)]) - f([e * (j == 0), e * (j == 1)])
+                        + f([0.0, 0.0])) / e**2 for j in range(2)] for i in range(2)])
+        assert critical_gap(t[None], V, s)[0] == pytest.approx(np.linalg.eigvalsh(H)[0],
+                                                               abs=1e-6)
+
+
+def test_eta_split_rule_cuts_at_the_critical_curve():
+    """The rule integrates Gaussian moments, and it converges on g = |gap| (a kink along
+    the curve): 16 and 24 nodes agree to 1e-7 (measured 6e-8), while the Gauss-Hermite
+    product moves by 2% from 16 to 20 nodes."""
+    from attnphase.theory.adaptive import critical_gap, eta_split_rule
+
+    inputs, V = _positional_inputs(), 16.4
+
+    def g(eta):
+        return np.abs(critical_gap(inputs(np.concatenate([np.zeros_like(eta), eta], axis=1))[1],
+                                   V, 0.5))
+
+    rules = [eta_split_rule(n, inputs, V, 0.5) for n in (16, 24)]
+    eta, w = rules[1]
+    assert w.sum() == pytest.approx(1.0, abs=1e-12)
+    assert w @ eta[:, 0] ** 4 == pytest.approx(3.0, abs=1e-9)
+    split = [w @ g(eta) for eta, w in rules]
+    gh = [r.weights @ g(r.nodes) for r in (eta_rule(16, even=True), eta_rule(20, even=True))]
+    assert abs(split[0] - split[1]) < 1e-7 * split[1]
+    assert abs(gh[0] - gh[1]) > 1e-3 * split[1]

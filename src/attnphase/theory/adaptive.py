@@ -17,10 +17,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from numpy.polynomial.hermite_e import hermegauss
 
 from .channel import Inputs, loss
 from .prox import prox_global
-from .quadrature import lobatto
+from .quadrature import lobatto, split_line
 
 R = 7.5  # the xi range [-R, R]: the Gaussian weight beyond it is 6e-14 (integrands bounded)
 PIECES = 6  # initial pieces of [-R, R]
@@ -114,3 +115,63 @@ def xi_plane(eta: np.ndarray, g: Callable[[np.ndarray], np.ndarray], tol: np.nda
 
     out, _ = bisect_integral(along_xi1, len(eta), tol)
     return out, evals
+
+
+def critical_gap(T: np.ndarray, V: float, sigma: float) -> np.ndarray:
+    """Smallest eigenvalue of the prox objective's Hessian at h = 0 for teacher diagonals T
+    (N, 2): `2 I / V + sigma^2 sum_l (1/2 - T_l) H_l`, H_l the Hessians of the logits.
+
+    At w = 0, h = 0 is a stationary point (the loss is even in h); where this eigenvalue
+    turns negative two mirror minima split off it (a pitchfork), and the jump curve of the
+    prox in the xi plane is born. Across the eta curve where it vanishes the xi-plane
+    integrals have a jump in their second derivative (measured: third differences of
+    E |f|^2 along eta_1 jump from +5e-5 to -2e-4 there), which a Gauss rule in eta sees.
+    """
+    g1, g2 = sigma**2 * (0.5 - T[:, 0]), sigma**2 * (0.5 - T[:, 1])
+    a, d, b = 2.0 / V + 2.0 * g1, 2.0 / V + 2.0 * g2, -(g1 + g2)  # H_1 = [[2,-1],[-1,0]] ...
+    return 0.5 * (a + d) - np.hypot(0.5 * (a - d), b)
+
+
+def eta_split_rule(n: int, inputs, V: float, sigma: float, span: float = 10.0,
+                   grid: int = 801) -> tuple[np.ndarray, np.ndarray]:
+    """Eta nodes (N, 2) and weights (N,) for integrands even in eta whose only non-smooth
+    place is the curve `critical_gap = 0` (the theta = 0 branches: T depends on eta only).
+
+    In rotated coordinates u = (eta_1 - eta_2) / sqrt 2, v = (eta_1 + eta_2) / sqrt 2 (the
+    curve runs along v: T is constant on the diagonal u = 0), v takes the n-point
+    Gauss-Hermite nodes v >= 0 (twice the weight for v > 0: the line at -v is the mirror
+    image), and each line in u is cut where the curve crosses it (`split_line`, with
+    n // 2 + 2 nodes per piece and per tail). Crossings are found on a grid of `grid`
+    points over [-span, span], then by bisection.
+    """
+    x, w = hermegauss(n)
+    keep = x >= 0
+    v, wv = x[keep], (w / w.sum())[keep] * np.where(x[keep] > 0, 2.0, 1.0)
+    u = np.linspace(-span, span, grid)
+
+    def gap(uu: np.ndarray, vv: np.ndarray) -> np.ndarray:
+        eta = np.stack([(vv + uu) / np.sqrt(2.0), (vv - uu) / np.sqrt(2.0)], axis=-1)
+        pts = np.concatenate([np.zeros(eta.shape[:-1] + (2,)), eta], axis=-1)
+        _, T = inputs(pts.reshape(-1, 4))
+        return critical_gap(T, V, sigma).reshape(uu.shape)
+
+    G = gap(np.broadcast_to(u, (len(v), grid)), np.broadcast_to(v[:, None], (len(v), grid)))
+    line, j = np.nonzero(np.sign(G[:, :-1]) * np.sign(G[:, 1:]) < 0)
+    lo, hi, glo = u[j], u[j + 1], G[line, j]
+    for _ in range(50):
+        mid = 0.5 * (lo + hi)
+        gm = gap(mid, v[line])
+        left = np.sign(gm) == np.sign(glo)
+        lo, glo = np.where(left, mid, lo), np.where(left, gm, glo)
+        hi = np.where(left, hi, mid)
+    K = max(int(np.bincount(line, minlength=len(v)).max()) if line.size else 0, 1)
+    breaks = np.full((len(v), K), np.nan)
+    rank = np.arange(line.size) - np.searchsorted(line, line)
+    breaks[line, rank] = 0.5 * (lo + hi)
+    m = n // 2 + 2
+    t, wt = split_line(breaks, m, m)
+    vv = np.broadcast_to(v[:, None], t.shape)
+    weights = (wv[:, None] * wt).ravel()
+    eta = np.stack([((vv + t) / np.sqrt(2.0)).ravel(), ((vv - t) / np.sqrt(2.0)).ravel()], 1)
+    used = weights > 1e-14
+    return eta[used], weights[used]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .adaptive import integrand, xi_plane
+from .adaptive import eta_split_rule, integrand, xi_plane
 from .channel import Problem, check_A
 from .fixed_point import (
     TheoryPoint,
@@ -53,10 +53,14 @@ class AdaptiveMap:
 
         probe = gauss_hermite(6, dim=4)
         scale = probe.weights @ np.abs(g(probe.nodes))
-        rule = eta_rule(self.n_eta, even=self.pb.branch != "semantic")
-        vals, n = xi_plane(rule.nodes, g, self.tol * np.maximum(scale, 1e-12))
+        if self.pb.branch == "semantic":
+            rule = eta_rule(self.n_eta)
+            eta, weights = rule.nodes, rule.weights
+        else:
+            eta, weights = eta_split_rule(self.n_eta, inputs, V, sigma)
+        vals, n = xi_plane(eta, g, self.tol * np.maximum(scale, 1e-12))
         self.evals += n
-        return rule.weights @ vals
+        return weights @ vals
 
     def hats(self, x: np.ndarray, e: np.ndarray) -> np.ndarray:
         """Conjugates (qh, mh, thh, Vh) from the expectations e (as `_Channel.conjugates`)."""
@@ -91,11 +95,14 @@ def _jacobian(pt: TheoryPoint, pb: Problem, free: list[int]) -> np.ndarray:
 def solve_adaptive(alpha: float, omega: float = 0.3, sigma: float = 0.5, lam: float = 0.01,
                    A=None, branch: str = "positional", n_eta: int = 8, tol: float = 1e-5,
                    quad: int = 8, steps: int = 8, step_tol: float = 1e-6,
-                   init: TheoryPoint | None = None) -> TheoryPoint:
+                   init: TheoryPoint | None = None,
+                   x0: TheoryPoint | None = None) -> TheoryPoint:
     """The fixed point with the adaptive rule (eta: `n_eta` Gauss-Hermite nodes per
     variable; xi plane to `tol`), started from the split rule's (`quad` nodes, or `init`).
 
-    Newton steps with the split rule's Jacobian until the relative change is below
+    `x0`: a point to start the steps from instead (e.g. the adaptive fixed point at a
+    smaller `n_eta`: fewer steps). Newton steps with the split rule's Jacobian until the
+    relative change is below
     `step_tol` (converged) or `steps` evaluations have been made. The point's `quad` is
     `n_eta`, `split` False, and `note` says "adaptive rule, tol ...".
     """
@@ -105,7 +112,8 @@ def solve_adaptive(alpha: float, omega: float = 0.3, sigma: float = 0.5, lam: fl
     free = FREE[branch]
     J = _jacobian(start, pb, free)
     amap = AdaptiveMap(pb, n_eta, tol)
-    x = np.array([start.th["q_th"], start.th["m_th"], start.th["theta_th"], start.th["V"]])
+    first = start if x0 is None else x0
+    x = np.array([first.th["q_th"], first.th["m_th"], first.th["theta_th"], first.th["V"]])
     B = J - np.eye(len(free))  # Jacobian of G(x) = F(x) - x, updated by Broyden's rule
     converged, residual, it, g_old, dx = False, np.inf, 0, None, None
     for it in range(1, steps + 1):
