@@ -139,6 +139,8 @@ def test_corrector_reaches_the_adaptive_fixed_point():
     x = np.array([p.th[k] for k in ("q_th", "m_th", "theta_th", "V")])
     fx = _constrain(_order_params(amap.hats(x, amap.expectations(x)), pb), pb)
     assert _residual(x, fx, pb) < 1e-7
+    with pytest.raises(ValueError, match="init must come from `solve`"):
+        solve_adaptive(1.0, branch="positional", n_eta=2, init=p)
 
 
 def _positional_inputs():

@@ -1,11 +1,12 @@
-"""Fixed points with the adaptive rule (docs/theory.md, "Adaptive rule").
+"""Fixed points with the adaptive rule (docs/theory.md, "the adaptive rule").
 
-The adaptive rule (`adaptive.py`) costs seconds per evaluation of the map, so it is not
-iterated from a cold start: the split rule's fixed point x0 is corrected by Newton steps
-`x <- x - (J - I)^{-1} (F(x) - x)`, F the map with the adaptive rule and J the Jacobian of
-the split rule's map at x0 (finite differences, tracked prox). The two maps differ by the
-split rule's quadrature error (~1e-3), so J is a good Jacobian for F and each step shrinks
-the residual by about that factor: two or three evaluations of F suffice.
+One evaluation of the map with the adaptive rule (`adaptive.py`) costs 15 to 60 CPU s, so
+it is not iterated from a cold start: the split rule's fixed point is corrected by Newton
+steps `x <- x - B^{-1} (F(x) - x)`, F the map with the adaptive rule and B = J - I, J the
+Jacobian of the split rule's map there (finite differences, tracked prox), B updated by
+Broyden's rule after each step. The two maps differ by the split rule's quadrature error
+(1e-3 to 2e-2), so J is close to F's Jacobian: 5 evaluations from the split rule's point,
+2 or 3 from the fixed point at a smaller rule.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .adaptive import eta_split_rule, integrand, xi_plane
-from .channel import Problem, check_A
+from .channel import Inputs, Problem, check_A
 from .fixed_point import (
     TheoryPoint,
     _Channel,
@@ -33,8 +34,10 @@ FREE = {"semantic": [0, 1, 2, 3], "positional": [0, 1, 3], "trivial": [0, 3]}
 
 @dataclass
 class AdaptiveMap:
-    """The fixed-point map with the adaptive rule: eta on an `n_eta`-point Gauss-Hermite
-    product, the xi plane adaptive to `tol` (relative to each component's E|g|)."""
+    """The fixed-point map with the adaptive rule: eta on `eta_split_rule(n_eta)` (theta = 0
+    branches) or the `n_eta`-point Gauss-Hermite product (semantic), the xi plane adaptive
+    to `tol` relative to each component's E|g|; the prox search grid `n_grid` per side.
+    `evals` counts the prox solves."""
 
     pb: Problem
     n_eta: int = 8
@@ -44,16 +47,17 @@ class AdaptiveMap:
 
     def expectations(self, x: np.ndarray) -> np.ndarray:
         """E g (K,) of the `adaptive.integrand` components at state x."""
-        ch = _Channel(self.pb, line_rule(4), self.n_grid)
-        inputs = ch.inputs(x)
-        V, sigma = float(x[3]), self.pb.sigma
+        pb = self.pb
+        q, m, th, V = (float(v) for v in x)
+        inputs = Inputs(np.sqrt(q), m, th / np.sqrt(q), _resid(pb, x), pb.omega, pb.A)
+        sigma = pb.sigma
 
         def g(pts: np.ndarray) -> np.ndarray:
             return integrand(pts, inputs, V, sigma, self.n_grid)
 
         probe = gauss_hermite(6, dim=4)
         scale = probe.weights @ np.abs(g(probe.nodes))
-        if self.pb.branch == "semantic":
+        if pb.branch == "semantic":
             rule = eta_rule(self.n_eta)
             eta, weights = rule.nodes, rule.weights
         else:
@@ -66,11 +70,17 @@ class AdaptiveMap:
         """Conjugates (qh, mh, thh, Vh) from the expectations e (as `_Channel.conjugates`)."""
         pb = self.pb
         q, _, th, _ = x
-        resid = float(np.sqrt(max(pb.rho - th * th / q, 0.0)))
+        resid = _resid(pb, x)
         thh = pb.alpha / resid * e[3] if pb.branch == "semantic" and resid > 0 else 0.0
         mh = 0.0 if pb.branch == "trivial" else pb.alpha * e[0]
         Vh = -pb.alpha / np.sqrt(q) * e[2] + th * thh / q
         return np.array([pb.alpha * e[1], mh, thh, Vh])
+
+
+def _resid(pb: Problem, x: np.ndarray) -> float:
+    """Std of the teacher preactivation not explained by the student's (`_Channel.resid`)."""
+    q, _, th, _ = x
+    return float(np.sqrt(max(pb.rho - th * th / q, 0.0)))
 
 
 def _jacobian(pt: TheoryPoint, pb: Problem, free: list[int]) -> np.ndarray:
@@ -97,15 +107,16 @@ def solve_adaptive(alpha: float, omega: float = 0.3, sigma: float = 0.5, lam: fl
                    quad: int = 8, steps: int = 8, step_tol: float = 1e-6,
                    init: TheoryPoint | None = None,
                    x0: TheoryPoint | None = None) -> TheoryPoint:
-    """The fixed point with the adaptive rule (eta: `n_eta` Gauss-Hermite nodes per
-    variable; xi plane to `tol`), started from the split rule's (`quad` nodes, or `init`).
-
-    `x0`: a point to start the steps from instead (e.g. the adaptive fixed point at a
-    smaller `n_eta`: fewer steps). Newton steps with the split rule's Jacobian until the
-    relative change is below
-    `step_tol` (converged) or `steps` evaluations have been made. The point's `quad` is
-    `n_eta`, `split` False, and `note` says "adaptive rule, tol ...".
+    """The fixed point with the adaptive rule (`AdaptiveMap(n_eta, tol)`), by Broyden
+    steps from the split rule's fixed point `init` (default: `solve` with `quad` nodes),
+    whose Jacobian starts them; `x0`: another point to start from (e.g. the adaptive fixed
+    point at a smaller `n_eta`: fewer steps). Converged when a step changes the state by
+    less than `step_tol` (relative); at most `steps` evaluations. The point's `quad` is
+    `n_eta`, `split` False, and its `note` names the rule and the prox solves it took.
     """
+    if init is not None and init._prox is None:
+        raise ValueError("solve_adaptive: init must come from `solve` (the split rule's "
+                         "tracked prox starts the Jacobian), not from solve_adaptive")
     start = init if init is not None else solve(alpha, omega, sigma, lam, A, branch,
                                                 quad=quad)
     pb = Problem(float(alpha), float(omega), float(sigma), float(lam), check_A(A), branch)
