@@ -185,3 +185,20 @@ def test_eta_split_rule_cuts_at_the_critical_curve():
     gh = [r.weights @ g(r.nodes) for r in (eta_rule(16, even=True), eta_rule(20, even=True))]
     assert abs(split[0] - split[1]) < 1e-7 * split[1]
     assert abs(gh[0] - gh[1]) > 1e-3 * split[1]
+
+
+@pytest.mark.slow
+def test_positional_branch_converged_to_1e4():
+    """alpha = 1, omega = 0.3: the adaptive rule at 6 and 8 eta nodes per variable agrees to
+    1e-4 on every output (docs/theory.md table: 3.6e-5 at most, q), while the split rule's
+    8-node default is 1.7% off in q (about 3 CPU minutes)."""
+    from attnphase.theory import solve
+    from attnphase.theory.refined import solve_adaptive
+
+    start = solve(1.0, branch="positional")
+    a = solve_adaptive(1.0, branch="positional", n_eta=6, init=start)
+    b = solve_adaptive(1.0, branch="positional", n_eta=8, init=start, x0=a)
+    assert a.converged and b.converged
+    for f in ("q", "m", "V", "eps_g", "eps_t"):
+        assert getattr(a, f) == pytest.approx(getattr(b, f), rel=1e-4), f
+    assert abs(start.q / b.q - 1) > 5e-3
