@@ -13,6 +13,8 @@ from attnphase.flow import (
     FlowOptions,
     _Point,
     conjugate_gradients,
+    exprb32_step,
+    flow,
     invariant_projector,
     ros2_step,
 )
@@ -139,6 +141,30 @@ def test_local_error_estimate_and_step_have_their_orders():
     assert t1 < e1
 
 
+def _exprb_local_errors(tau: float) -> tuple[float, float]:
+    """As `_local_errors`, for the exprb32 step (Krylov solved to rounding)."""
+    _, risk, Q0 = _problem("case2", "positional")
+    Q = rk4_path(risk, Q0[None, None], 0.01, 2.0)
+    f, g, curv = risk.value_grad_curvature(Q)
+    here = _Point(Q, f, g, curv)
+    mu = torch.full((1, 1), 1 / tau, dtype=torch.float64)
+    tight = FlowOptions(krylov_frac=1e-12, krylov_rtol=1e-12, cg_iters=200)
+    s, err, ok, _ = exprb32_step(risk, here, mu, torch.ones(1, 1, dtype=bool), tight)
+    assert bool(ok.all())
+    exact = rk4_path(risk, Q, tau / 400, tau)
+    return float(err), float((Q + s - exact).norm())
+
+
+def test_exprb32_estimate_and_step_have_their_orders():
+    """Halving the time step divides the estimate (the exponential Euler step's local error,
+    O(tau^3)) by ~8 and the exprb32 step's true local error (O(tau^4)) by ~16; the estimate
+    bounds it."""
+    (e1, t1), (e2, t2) = _exprb_local_errors(0.04), _exprb_local_errors(0.02)
+    assert 7 < e1 / e2 < 9
+    assert 13 < t1 / t2 < 19
+    assert t1 < e1
+
+
 def test_hvp_matches_the_autograd_hessian(small_data):
     X, Y = torch.from_numpy(small_data.X)[None, :30], torch.from_numpy(small_data.Y)[None, :30]
     risk = Risk(X, Y, 0.03)
@@ -230,3 +256,10 @@ def test_invariant_projector_removes_only_the_null_space():
     torch.testing.assert_close(P[0, 0], torch.full((2, 2), 0.5, dtype=torch.float64))
     torch.testing.assert_close(P[1, 0], torch.eye(2, dtype=torch.float64))
     assert invariant_projector(Q0[1:]) is None
+
+
+def test_flow_rejects_an_unknown_method(small_data):
+    risk = Risk(torch.from_numpy(small_data.X)[None], torch.from_numpy(small_data.Y)[None], 0.01)
+    Q0 = torch.ones(1, 1, small_data.d, 1, dtype=torch.float64)
+    with pytest.raises(ValueError, match="'rk45'.*exprb32"):
+        flow(risk, Q0, 10, 1e-6, options=FlowOptions(method="rk45"))

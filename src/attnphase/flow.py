@@ -1,26 +1,32 @@
-"""The default solver: gradient flow dQ/dt = -grad R, integrated by the two-stage linearly
-implicit Rosenbrock method ROS2 (Verwer et al. 1999) with an embedded local-error estimate
-and an adaptive time step.
+"""The default solver: gradient flow dQ/dt = -grad R, integrated by the third-order
+exponential Rosenbrock method exprb32 (Hochbruck, Ostermann and Schweitzer 2009) with an
+embedded local-error estimate and an adaptive time step tau.
 
-A step from Q with time step tau solves two linear systems with the matrix H + mu I,
-mu = 1 / (gamma tau), gamma = 1 + 1/sqrt(2) (H the exact Hessian, applied by
-Hessian-vector products, two passes over X each), by conjugate gradients, and evaluates
-the gradient once in between (`ros2_step`). ROS2 is second order, L-stable (it crosses
-the fast, stiff directions of the landscape in one step, and tends to Newton's step as
-tau -> infinity), and stays second order for any approximation of the Jacobian. Its first
-stage is the linearly implicit Euler step; the difference between the two is the Euler
-step's local error, the estimate the time step is controlled by. A step is kept only if
+A step from Q takes the exact flow of the local quadratic model (exponential Rosenbrock-
+Euler, `tau phi_1(-tau H) (-g)`, H the exact Hessian applied by Hessian-vector products,
+two passes over X each, through the Lanczos method of `krylov.py`), evaluates the gradient
+at its end, and corrects for the nonlinearity met on the way (`exprb32_step`). The
+correction is the local error estimate of the first stage: it sees only how far the
+landscape is from its quadratic model along the step, so a relaxation in a near-quadratic
+basin takes long steps (tending to Newton's as tau -> infinity), and near a saddle the
+first stage follows the flow's exponential escape along the negative-curvature directions
+exactly. The Krylov approximations are accurate to `krylov_frac` of the step tolerance.
+A step is kept only if
 
-- conjugate gradients met no direction of non-positive curvature of H + mu I, so along an
-  unstable direction of a saddle it moves downhill;
+- the Krylov approximations converged;
 - the risk decreases;
 - it moves Q by at most `max_rel_step` of ||Q||; and
 - the local error estimate is at most `rtol ||Q|| + atol` (FlowOptions).
 
 Otherwise tau shrinks and the step is retried; an accepted step sets the next tau from the
-estimate (it grows like tau^2). This controls the time-discretisation error along the whole
+estimate (it grows like tau^3). This controls the time-discretisation error along the whole
 path, so the end point is the flow's limit to the accuracy the path's sensitivity allows
 (docs/solver.md, "How the time error is controlled").
+
+`FlowOptions(method="ros2")` takes the former default's steps instead: the two-stage
+linearly implicit Rosenbrock method ROS2 (Verwer et al. 1999; `ros2_step`: two conjugate-
+gradient solves with H + mu I, controlled by the linearly implicit Euler step's error,
+which grows like tau^2), kept for side-by-side checks.
 
 The flow keeps the null space of Q0: R depends on Q only through Q Q^T, so its gradient is
 G(Q Q^T) Q and Q(t) N = 0 for all t whenever Q0 N = 0 (for instance the positional start
@@ -42,9 +48,11 @@ from dataclasses import dataclass
 
 import torch
 
+from .krylov import lanczos_phi
 from .objective import Risk
 
 Progress = Callable[[int, torch.Tensor], None]
+METHODS = ("exprb32", "ros2")
 GAMMA = 1 + 2**-0.5  # ROS2's gamma (L-stable, order 2 for any Jacobian)
 
 
@@ -55,10 +63,14 @@ class FlowOptions:
     rtol: float = 1e-3  # local error estimate of a step at most rtol ||Q|| + atol
     atol: float = 1e-9
     safety: float = 0.8  # the controller aims at this fraction of the tolerance
-    cg_iters: int = 100  # conjugate-gradient iterations per step, at most
-    cg_rtol: float = 0.1  # conjugate-gradient relative residual, at most
+    cg_iters: int = 100  # Lanczos or conjugate-gradient iterations per solve, at most
+    cg_rtol: float = 0.1  # ros2: conjugate-gradient relative residual, at most
     max_rel_step: float = 0.25  # a step moves Q by at most this fraction of ||Q||
     mu_max: float = 1e12  # a student whose mu would exceed this (x its first mu) has stalled
+    method: str = "exprb32"  # or "ros2" (the former default)
+    krylov_frac: float = 0.3  # exprb32: Krylov error at most this fraction of the tolerance
+    krylov_rtol: float = 0.1  # exprb32: and at most this fraction of the Krylov result
+    mu_min: float = 1e-30  # tau at most 1 / mu_min (steps are Newton's long before)
 
 
 @dataclass
@@ -138,6 +150,8 @@ def flow(
     risk-and-gradient evaluation and per Hessian-vector product.
     """
     opt = options or FlowOptions()
+    if opt.method not in METHODS:
+        raise ValueError(f"FlowOptions.method is {opt.method!r}; expected one of {METHODS}")
     Q0 = Q0.double()
     P = invariant_projector(Q0)
     here = _evaluate(risk, _project(Q0, P).clone(), P)
@@ -238,23 +252,57 @@ def ros2_step(
     return (3 * u1 + u2) / (2 * GAMMA), _norm(u1 + u2) / (2 * GAMMA), pos1 & pos2, n1 + n2
 
 
+def exprb32_step(
+    risk: Risk, here: _Point, mu: torch.Tensor, active: torch.Tensor, opt: FlowOptions,
+    P: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One step of the third-order exponential Rosenbrock method exprb32 (Hochbruck,
+    Ostermann and Schweitzer 2009) of dQ/dt = F(Q) = -grad R, time step tau = 1 / mu, with
+    J = -H the exact Jacobian at Q:
+
+        U = Q + tau phi_1(tau J) F(Q)                (exponential Rosenbrock-Euler, order 2)
+        D = F(U) - F(Q) - J (U - Q)                  (the flow's nonlinearity along the step)
+        step = U - Q + 2 tau phi_3(tau J) D,         local error estimate ||2 tau phi_3 D||.
+
+    The first stage is the exact flow of the local quadratic model, so the estimate sees only
+    the nonlinearity: a relaxation in a near-quadratic basin takes long steps, and a step
+    near a saddle follows the exponential escape exactly. Returns (step, error estimate,
+    Krylov converged, products per data set)."""
+    tau = 1.0 / mu
+    atol = opt.krylov_frac * (opt.rtol * _norm(here.Q) + opt.atol)
+
+    def apply(V: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+        return _project(risk.hvp(here.curv, _project(V, P), rows), P)
+
+    u1, Hu1, ok1, n1 = lanczos_phi(apply, -here.g, tau, 1, active, atol, opt.cg_iters,
+                                   opt.krylov_rtol)
+    _, gU = risk.value_and_grad(here.Q + u1)
+    D = -_project(gU, P) + here.g + Hu1
+    # the correction only needs the absolute bound: an accepted one is below the tolerance
+    e, _, ok2, n2 = lanczos_phi(apply, D, tau, 3, active, atol, opt.cg_iters, float("inf"))
+    e = 2 * e
+    return u1 + e, _norm(e), ok1 & ok2, n1 + n2
+
+
 def _step(
     risk: Risk, here: _Point, mu: torch.Tensor, active: torch.Tensor, opt: FlowOptions,
     P: torch.Tensor | None,
 ) -> tuple[torch.Tensor, _Point, torch.Tensor, torch.Tensor]:
     """One trial step per active student: (accepted, the trial point, next mu, HVPs and
     gradients used per data set); P (or None) projects on the invariant subspaces."""
-    s, err, positive, n_hvp = ros2_step(risk, here, mu, active, opt, P)
+    method, order = (exprb32_step, 3) if opt.method == "exprb32" else (ros2_step, 2)
+    s, err, ok, n_hvp = method(risk, here, mu, active, opt, P)
     new = _evaluate(risk, here.Q + s, P)
     qn = _norm(here.Q)
     ratio = err / (opt.rtol * qn + opt.atol)
     short = _norm(s) <= opt.max_rel_step * qn
-    accept = active & positive & short & (new.f <= here.f) & (ratio <= 1)
-    # the estimate is the Euler step's local error, growing like tau^2: aim at `safety` of
-    # the tolerance; after a rejection shrink tau at least 2x (16x after negative curvature)
-    factor = (ratio.clamp_min(1e-12).sqrt() / opt.safety).clamp(0.2, 5.0)
-    factor = torch.where(accept, factor, torch.where(positive, factor.clamp_min(2.0), 16.0))
-    return accept, new, torch.where(active, mu * factor, mu), n_hvp + 1
+    accept = active & ok & short & (new.f <= here.f) & (ratio <= 1)
+    # the estimate grows like tau^order: aim at `safety` of the tolerance; after a rejection
+    # shrink tau at least 2x (16x where the step's linear algebra failed)
+    factor = (ratio.clamp_min(1e-12) ** (1 / order) / opt.safety).clamp(0.2, 5.0)
+    factor = torch.where(accept, factor, torch.where(ok, factor.clamp_min(2.0), 16.0))
+    mu = torch.where(active, (mu * factor).clamp_min(opt.mu_min), mu)
+    return accept, new, mu, n_hvp + 1
 
 
 def _update(here: _Point, idx: tuple[torch.Tensor, torch.Tensor], new: _Point,
