@@ -1,4 +1,4 @@
-"""Adaptive quadrature over the xi plane, per eta node (docs/theory.md, "Adaptive rule").
+"""Adaptive quadrature over the xi plane, per eta node (docs/theory.md, "the adaptive rule").
 
 Why: on the theta = 0 branches the global prox jumps across a curve in the (xi_1, xi_2)
 plane that ends inside it (the two minima merge there), and near the end the minimiser
@@ -6,10 +6,12 @@ moves steeply but continuously; lines in xi_2 that pass near the end see a steep
 that no fixed set of probes resolves, and the line integrals are not smooth in xi_1 there.
 Both are integrable to any accuracy by bisection with an error estimate: the xi plane is
 integrated by nested adaptive Gauss-Lobatto rules (outer in xi_1, inner in xi_2, each
-piece compared with the sum of its two halves), the eta plane by a Gauss-Hermite product.
-The global prox is solved afresh at every node (no tracking: the nodes move with the
-state). It costs seconds per evaluation, so `refined.py` uses it for a few corrector
-steps from the split rule's fixed point, not for the whole iteration.
+piece compared with the sum of its two halves). In eta the xi-plane integrals have a jump
+in their second derivative along the curve where the prox's two mirror minima are born
+(`critical_gap`), so on the theta = 0 branches the eta plane is integrated on lines cut
+there (`eta_split_rule`). The global prox is solved afresh at every node (no tracking: the
+nodes move with the state). It costs 15 to 60 CPU s per evaluation, so `refined.py` uses it
+for a few corrector steps from the split rule's fixed point, not for the whole iteration.
 """
 
 from __future__ import annotations
@@ -26,8 +28,6 @@ from .quadrature import lobatto, split_line
 R = 7.5  # the xi range [-R, R]: the Gaussian weight beyond it is 6e-14 (integrands bounded)
 PIECES = 6  # initial pieces of [-R, R]
 N_LOB = 9  # Gauss-Lobatto nodes per piece (exact to degree 15)
-# components of the integrand: f_1 - f_2, |f|^2, f . xi, f . eta, prox value, loss(w, T)
-K = 6
 
 
 def bisect_integral(fn: Callable[[np.ndarray, np.ndarray], np.ndarray], problems: int,
@@ -82,7 +82,8 @@ def _phi(x: np.ndarray) -> np.ndarray:
 
 def integrand(points: np.ndarray, inputs: Inputs, V: float, sigma: float,
               n_grid: int = 15) -> np.ndarray:
-    """The K components at 4-D points (N, 4), with the global prox solved there."""
+    """The K = 6 components at 4-D points (N, 4), with the global prox solved there:
+    f_1 - f_2, |f|^2, f . xi, f . eta, the prox value and loss(w, T), f = (h - w) / V."""
     w, T = inputs(points)
     res = prox_global(w, T, V, sigma, n_grid)
     f = (res.h - w) / V
