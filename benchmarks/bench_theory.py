@@ -11,6 +11,8 @@ Prints Markdown tables.
     .venv/bin/python benchmarks/bench_theory.py                # both parts
     .venv/bin/python benchmarks/bench_theory.py --part curve   # the curve part only
     .venv/bin/python benchmarks/bench_theory.py --part refine  # refinement tables (minutes)
+    .venv/bin/python benchmarks/bench_theory.py --part adaptive --quads 6,8,10,12 --tol 1e-5
+        # the positional branch with the adaptive rule (minutes)
     git archive 2d849e4 src | tar -x -C /tmp/base    # an older version, side by side:
     .venv/bin/python benchmarks/bench_theory.py --part compare --baseline /tmp/base/src
     (add --quick to leave out the 80-point curve and its output differences)
@@ -116,6 +118,32 @@ def bench_refine(quads: list[int]) -> None:
             print()
 
 
+def bench_adaptive(quads: list[int], tol: float) -> None:
+    """Positional refinement table with the adaptive rule (`solve_adaptive`), eta nodes per
+    variable against the outputs, and their relative spread over the three largest sizes."""
+    from attnphase.theory.refined import solve_adaptive
+
+    fields = ("q", "m", "V", "eps_g", "eps_t")
+    print(f"## positional, alpha = 1, omega = 0.3, adaptive rule, tol {tol:g}\n")
+    print("| eta nodes | " + " | ".join(fields) + " | steps | residual | prox evals | CPU s |")
+    print("| --- " * (len(fields) + 5) + "|")
+    rows, start, prev = [], solve(1.0, 0.3, 0.5, 0.01, branch="positional"), None
+    for n in quads:  # each size starts from the previous size's fixed point
+        with Clock() as c:
+            p = solve_adaptive(1.0, 0.3, 0.5, 0.01, branch="positional", n_eta=n, tol=tol,
+                               init=start, x0=prev)
+        prev = p
+        rows.append([getattr(p, f) for f in fields])
+        vals = " | ".join(f"{getattr(p, f):.7g}" for f in fields)
+        evals = p.note.split(", ")[-1].split()[0]
+        print(f"| {n} | {vals} | {p.iterations} | {p.residual:.1e} | {evals} | {c.cpu:.1f} |",
+              flush=True)
+    last = np.array(rows[-3:])
+    spread = (last.max(axis=0) - last.min(axis=0)) / np.abs(last[-1])
+    print(f"\nspread (max - min) / |last| over {quads[-3:]}: "
+          + ", ".join(f"{f} {v:.1e}" for f, v in zip(fields, spread, strict=True)) + "\n")
+
+
 FIELDS = ("q", "m", "theta", "V", "eps_g", "eps_t")
 # relative differences are taken against max(|x|, floor): the solver's residual floors
 # (1% of the natural scale) for the order parameters, none for the errors
@@ -193,10 +221,11 @@ def compare(baseline: str, full: bool = True) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=("curve", "boundary", "refine", "solve", "compare",
-                                       "all"),
+    ap.add_argument("--part", choices=("curve", "boundary", "refine", "adaptive", "solve",
+                                       "compare", "all"),
                     default="all")
     ap.add_argument("--quads", default="6,8,10,12,14,16,20", help="rule sizes of 'refine'")
+    ap.add_argument("--tol", type=float, default=1e-5, help="adaptive: the xi-plane tolerance")
     ap.add_argument("--plain", action="store_true", help="curve: also the plain product rule")
     ap.add_argument("--quad", type=int, default=8, help="Gauss-Hermite nodes per variable")
     ap.add_argument("--baseline", default=None,
@@ -218,6 +247,8 @@ def main() -> None:
         bench_solve(args.quad)
     if args.part == "refine":
         bench_refine([int(v) for v in args.quads.split(",")])
+    if args.part == "adaptive":
+        bench_adaptive([int(v) for v in args.quads.split(",")], args.tol)
     if args.part in ("boundary", "all"):
         bench_boundary([float(v) for v in args.omegas.split(",")], args.quad)
 

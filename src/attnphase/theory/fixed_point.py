@@ -160,16 +160,21 @@ def _initial(pb: Problem) -> np.ndarray:
 
 def _outputs(x: np.ndarray, hats: np.ndarray, ch: _Channel) -> tuple[float, float, float]:
     """(eps_g, eps_t, Phi) at state x with conjugates hats (prox already run at x)."""
+    nd = ch.nodes
+    return outputs_from(x, hats, ch.pb, float(nd.weights @ loss(nd.w, nd.T, ch.pb.sigma)),
+                        float(nd.weights @ nd.value))
+
+
+def outputs_from(x: np.ndarray, hats: np.ndarray, pb: Problem, e_loss: float,
+                 e_value: float) -> tuple[float, float, float]:
+    """(eps_g, eps_t, Phi) from the expectations of the loss at w and of the prox value."""
     q, m, th, V = x
     qh, mh, thh, Vh = hats
-    pb, nd = ch.pb, ch.nodes
-    eps_g = 0.5 * float(nd.weights @ loss(nd.w, nd.T, pb.sigma))
     s2 = pb.sigma**2
     D = pb.lam + s2 * Vh
     phi = ((Vh * q - qh * V) / 2 - m * mh - th * thh
-           + (s2 * qh + mh**2 + s2 * pb.rho * thh**2) / (2 * D)
-           - pb.alpha / 2 * float(nd.weights @ nd.value))
-    return eps_g, -phi, phi
+           + (s2 * qh + mh**2 + s2 * pb.rho * thh**2) / (2 * D) - pb.alpha / 2 * e_value)
+    return 0.5 * e_loss, -phi, phi
 
 
 def solve(alpha: float, omega: float = 0.3, sigma: float = 0.5, lam: float = 0.01,

@@ -106,6 +106,14 @@ def split_line(breaks: np.ndarray, n_half: int = 8,
 
 
 @lru_cache(maxsize=8)
+def lobatto(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The n-point Gauss-Lobatto rule on [-1, 1] (both ends among the nodes; n >= 3)."""
+    p = np.polynomial.legendre.Legendre.basis(n - 1)
+    x = np.concatenate([[-1.0], np.sort(p.deriv().roots().real), [1.0]])
+    return x, 2.0 / (n * (n - 1) * p(x) ** 2)
+
+
+@lru_cache(maxsize=8)
 def _legendre(n: int) -> tuple[np.ndarray, np.ndarray]:
     return roots_legendre(n)
 
@@ -160,12 +168,29 @@ def line_rule(n: int, n_inner: int | None = None, prune: float = 1e-8,
     outer = gauss_hermite(n, dim=3, prune=prune)
     nodes, weights = outer.nodes, outer.weights
     if even_in_eta:
-        e1, e2 = nodes[:, 1], nodes[:, 2]
-        keep = (e1 > 0) | ((e1 == 0) & (e2 >= 0))
-        weights = np.where((e1 == 0) & (e2 == 0), 1.0, 2.0) * weights
-        nodes, weights = nodes[keep], weights[keep]
+        nodes, weights = _fold_eta(nodes, weights, nodes[:, 1:])
     x, w = hermegauss(n_inner or n)
     rule = LineRule(nodes, weights, x, w / w.sum())
     for a in (rule.inner, rule.w_inner):
         a.setflags(write=False)
     return rule
+
+
+def _fold_eta(nodes: np.ndarray, weights: np.ndarray,
+              eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One node of each pair (eta, -eta) of a symmetric rule, with twice the weight."""
+    e1, e2 = eta[:, 0], eta[:, 1]
+    keep = (e1 > 0) | ((e1 == 0) & (e2 >= 0))
+    weights = np.where((e1 == 0) & (e2 == 0), 1.0, 2.0) * weights
+    return nodes[keep], weights[keep]
+
+
+@lru_cache(maxsize=16)
+def eta_rule(n: int, prune: float = 1e-8, even: bool = False) -> Rule:
+    """The `n`-point Gauss-Hermite product over (eta_1, eta_2), pruned as in `gauss_hermite`;
+    `even`: folded for integrands even in eta, as in `line_rule`."""
+    rule = gauss_hermite(n, dim=2, prune=prune)
+    if not even:
+        return rule
+    nodes, weights = _fold_eta(rule.nodes, rule.weights, rule.nodes)
+    return Rule(nodes, weights)
