@@ -19,7 +19,9 @@ METRICS = ["eps_g", "eps_t", "m", "theta", "q", "eps_g_lin", "grad_norm", "conve
 
 
 def spec(name, seeds):
-    return {"name": name, "base": {"d": 30, "test_samples": 500, "omega": 0.25},
+    # L-BFGS: these tests are about the backends, and it is the cheapest converged solver
+    return {"name": name, "base": {"d": 30, "test_samples": 500, "omega": 0.25,
+                                   "solver": "lbfgs"},
             "grid": {"alpha": [0.6, 1.4], "init": ["semantic", "positional"],
                      "seed": list(seeds)}}
 
