@@ -48,6 +48,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .krylov import inner as _dot
 from .krylov import lanczos_phi
 from .objective import Risk
 
@@ -86,10 +87,6 @@ class _Point:
     def at(cls, risk: Risk, Q: torch.Tensor) -> _Point:
         f, g, curv = risk.value_grad_curvature(Q)
         return cls(Q, f, g, curv)
-
-
-def _dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return (a * b).sum((-1, -2))
 
 
 def conjugate_gradients(

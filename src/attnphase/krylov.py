@@ -39,7 +39,8 @@ def phi(k: int, z: torch.Tensor) -> torch.Tensor:
     return torch.where(small, series, direct)
 
 
-def _dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+def inner(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """The Frobenius inner product of the (d, r) matrices of a batch of students."""
     return (a * b).sum((-1, -2))
 
 
@@ -67,7 +68,7 @@ def lanczos_phi(
     no further product. Inactive students, and those with v = 0, return x = 0.
     """
     B, c = v.shape[:2]
-    norm = _dot(v, v).sqrt()
+    norm = inner(v, v).sqrt()
     running = active & (norm > 0)
     x = torch.zeros_like(v)
     Hx = torch.zeros_like(v)
@@ -84,12 +85,12 @@ def lanczos_phi(
             break
         products += rows.long()
         w = apply(basis[-1], rows)
-        a = _dot(w, basis[-1])
+        a = inner(w, basis[-1])
         for q in basis:  # full reorthogonalisation (twice is enough: Kahan's rule)
-            w = w - _dot(w, q)[..., None, None] * q
+            w = w - inner(w, q)[..., None, None] * q
         for q in basis:
-            w = w - _dot(w, q)[..., None, None] * q
-        b = _dot(w, w).sqrt()
+            w = w - inner(w, q)[..., None, None] * q
+        b = inner(w, w).sqrt()
         alpha.append(torch.where(running, a, 0.0))
         beta.append(torch.where(running, b, 0.0))
         T = torch.diag_embed(torch.stack(alpha, -1))
@@ -101,8 +102,8 @@ def lanczos_phi(
         coef = norm[..., None] * coef[..., 0]  # (B, c, m): x_m in the basis
         Vm = torch.stack(basis, 2)  # (B, c, m, d, r)
         x_m = (coef[..., None, None] * Vm).sum(2)
-        change = _dot(x_m - prev, x_m - prev).sqrt()
-        small = (change <= atol) & (change <= rtol * _dot(x_m, x_m).sqrt())
+        change = inner(x_m - prev, x_m - prev).sqrt()
+        small = (change <= atol) & (change <= rtol * inner(x_m, x_m).sqrt())
         stop = running & (small | (b <= 1e-14 * a.abs().clamp_min(1e-300)))
         beta[-1] = torch.where(stop, 0.0, beta[-1])
         if bool(stop.any()):
