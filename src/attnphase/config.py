@@ -167,6 +167,12 @@ class Config:
                              low_open=True, optional=True)
     tol: float = param(1e-6, float, "tolerance on the RMS entry of dR/dQ (default 1e-6)",
                        low=0, low_open=True)
+    flow_rtol: float | None = param(None, float, "flow: local error of a step at most this "
+                                    "times ||Q|| (default 1e-5)", low=0, high=0.25,
+                                    low_open=True, optional=True)
+    certify: int = param(0, int, "flow: compare the end point with the flow at 10x the "
+                         "tolerance, refining 10x at a time up to this many times until two "
+                         "agree; records `certified` (default 0: no check)", low=0, high=4)
     seed: int = param(0, int, "seed of teacher, samples and initialisation (default 0)", low=0,
                       high=2**63 - 1)
     test_samples: int = param(50000, int, "fresh samples for eps_g with --eps-g-method mc "
@@ -231,8 +237,10 @@ class Config:
         d["A"] = self.A_matrix
         d["n"] = self.n_samples
         d.pop("alpha")
-        if d["teacher_norm"] == "gaussian":  # the default keeps the hashes of older runs
-            d.pop("teacher_norm")
+        for name, default in (("teacher_norm", "gaussian"), ("flow_rtol", None),
+                              ("certify", 0)):
+            if d[name] == default:  # the default keeps the hashes of older runs
+                d.pop(name)
         blob = json.dumps(d, sort_keys=True, default=float)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

@@ -21,6 +21,7 @@ from . import __version__
 from .config import Config
 from .data import Dataset, generate
 from .device import TORCH_DTYPES, device_of
+from .flow import FlowOptions
 from .linear import fit_linear, linear_risk
 from .metrics import exact_errors, overlaps, test_errors, uses_exact
 from .objective import Risk
@@ -57,6 +58,8 @@ class TrainResult:
     config: dict = field(repr=False)
     config_hash: str = ""
     version: str = __version__
+    certified: bool | None = None  # flow with certify > 0: its end point checked (certify.py)
+    rtol: float | None = None  # flow: the step tolerance that produced the end point
     Q: np.ndarray | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -151,7 +154,7 @@ def _data_key(cfg: Config) -> tuple:
 
 def _shape_key(cfg: Config) -> tuple:
     return (cfg.d, cfg.L, cfg.rank, cfg.n_samples, cfg.dtype, cfg.device, cfg.solver,
-            cfg.solver_steps, cfg.solver_lr, cfg.tol)
+            cfg.solver_steps, cfg.solver_lr, cfg.tol, cfg.flow_rtol, cfg.certify)
 
 
 def _dataset(cfg: Config, data: Dataset | None) -> Dataset:
@@ -189,8 +192,9 @@ def _train_batch(
                 where[j] = (b, s)
     risk = Risk(X, Y, lam.to(device))
     bar, update = _progress_bar(ref, progress)
+    options = FlowOptions() if ref.flow_rtol is None else FlowOptions(rtol=ref.flow_rtol)
     out = solve(risk, Q0.to(device), ref.solver, ref.solver_steps, ref.solver_lr, ref.tol,
-                progress=update)
+                progress=update, options=options, certify=ref.certify)
     if bar:
         bar.close()
     wall = (time.perf_counter() - start) / len(cfgs)
@@ -206,6 +210,8 @@ def _train_batch(
             "steps": int(out.steps[b, s]),
             "passes": int(out.passes[b]),
             "wall_s": wall,
+            "certified": None if out.certified is None else bool(out.certified[b, s]),
+            "rtol": None if out.rtol is None else float(out.rtol[b]),
         })
     return trained
 
@@ -239,7 +245,8 @@ def _evaluate(trained: dict[int, tuple[Config, Dataset, dict]]) -> dict[int, Tra
             status=status(r["grad_norm"], cfg.tol, cfg.solver), steps=r["steps"],
             passes=r["passes"], wall_s=r["wall_s"] + test_wall, init=cfg.init, solver=cfg.solver,
             n=ds.n, d=ds.d, alpha=ds.n / ds.d, omega=cfg.omega, sigma=cfg.sigma, lam=cfg.lam,
-            seed=cfg.seed, config=cfg.to_dict(), config_hash=cfg.hash(), Q=Qn,
+            seed=cfg.seed, config=cfg.to_dict(), config_hash=cfg.hash(),
+            certified=r["certified"], rtol=r["rtol"], Q=Qn,
         )
     return results
 

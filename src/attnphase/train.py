@@ -4,7 +4,8 @@
   term as weight decay, i.e. plain GD on R.
 - `adam`: the paper's alternative, Adam (lr 0.01, 2500 steps) on R.
 - `flow` (default, flow.py): the stationary point gradient flow from the initialisation
-  reaches, by second-order Rosenbrock steps with a local-error control (docs/solver.md).
+  reaches, by third-order exponential Rosenbrock steps with a local-error control
+  (docs/solver.md); optionally with its end point checked at other tolerances (certify.py).
 - `lbfgs`: the former default, limited-memory BFGS with a backtracking (Armijo) line
   search; fast, but it can leave the basin of its initialisation.
 
@@ -20,7 +21,8 @@ from dataclasses import dataclass
 
 import torch
 
-from .flow import flow
+from .certify import certified_flow
+from .flow import FlowOptions, flow
 from .objective import Risk
 
 
@@ -34,6 +36,8 @@ class SolverResult:
     converged: torch.Tensor
     steps: torch.Tensor
     passes: torch.Tensor  # passes over the inputs X of each data set, (B,)
+    certified: torch.Tensor | None = None  # flow with certify > 0: the end point checked (B, c)
+    rtol: torch.Tensor | None = None  # flow: the step tolerance of each data set's end point (B,)
 
 
 STATUS_NOTES = {
@@ -71,12 +75,22 @@ def solve(
     lr: float = 1.0,
     tol: float = 1e-6,
     progress: Progress | None = None,
+    options: FlowOptions | None = None,
+    certify: int = 0,
 ) -> SolverResult:
-    """Minimise `risk` from Q0 (B, c, d, r) with the named solver."""
+    """Minimise `risk` from Q0 (B, c, d, r) with the named solver; `options` and `certify`
+    (refinements of the end-point check, 0 for none) apply to the flow only."""
     if solver == "flow":
-        Q, R, g, n_steps, passes = flow(risk, Q0, steps, tol, progress)
+        opt = options or FlowOptions()
+        if certify:
+            end, certified, rtol = certified_flow(risk, Q0, steps, tol, opt, certify, progress)
+            gn = grad_norm(end.g)
+            return SolverResult(end.Q, end.R, gn, gn <= tol, end.steps, end.passes, certified,
+                                rtol)
+        Q, R, g, n_steps, passes = flow(risk, Q0, steps, tol, progress, opt)
         gn = grad_norm(g)
-        return SolverResult(Q, R, gn, gn <= tol, n_steps, passes)
+        return SolverResult(Q, R, gn, gn <= tol, n_steps, passes, None,
+                            torch.full(passes.shape, opt.rtol, dtype=torch.float64))
     run = {"lbfgs": lbfgs, "gd": gradient_descent, "adam": adam}[solver]
     return run(risk, Q0, steps, lr, tol, progress)
 

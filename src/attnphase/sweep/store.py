@@ -40,7 +40,7 @@ COLUMNS: dict[str, str] = {
     "eps_g_lin": "REAL",
     "grad_norm": "REAL", "converged": "INTEGER", "steps": "INTEGER",
     "status": "TEXT NOT NULL", "wall_s": "REAL", "version": "TEXT", "git_commit": "TEXT",
-    "finished_at": "TEXT", "config": "TEXT NOT NULL",
+    "finished_at": "TEXT", "config": "TEXT NOT NULL", "certified": "INTEGER", "rtol": "REAL",
 }
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS runs ("
