@@ -2,6 +2,8 @@
 synthetic family of end points, and the whole path through `train`, the config and the
 store."""
 
+import math
+
 import pytest
 import torch
 
@@ -19,7 +21,7 @@ from attnphase.train import solve
 def _end(Q: torch.Tensor, R: torch.Tensor) -> EndPoint:
     B, c = R.shape
     return EndPoint(Q, R, torch.zeros_like(Q), torch.ones(B, c, dtype=torch.long),
-                    torch.full((B,), 10, dtype=torch.long))
+                    torch.full((B,), 10, dtype=torch.long), torch.ones(B, c, dtype=torch.bool))
 
 
 def test_same_point_sees_the_stationary_point_not_the_parametrisation():
@@ -62,6 +64,25 @@ def test_refine_reruns_only_what_disagrees_until_two_tolerances_agree():
     assert end.steps[:, 0].tolist() == [2, 3, 4]
     # the end point returned is the finest run's
     assert end.R[1, 0] == pytest.approx(1 + 1e-2 * -5)
+
+
+def test_a_finer_run_that_does_not_converge_ends_the_check_and_is_not_kept():
+    """Data set 1 never settles and its runs below 1e-5 hit their step budget."""
+    calls = []
+
+    def run(rows: torch.Tensor, rtol: float) -> EndPoint:
+        calls.append((rows.tolist(), rtol))
+        R = torch.full((len(rows), 1), 1 + 1e-2 * math.log10(rtol), dtype=torch.float64)
+        end = _end(torch.ones(len(rows), 1, 4, 1, dtype=torch.float64), R)
+        end.converged[:] = rtol >= 1e-5
+        return end
+
+    end, certified, used = refine(run, 2, 1e-5, refinements=3)
+    assert [r for r, _ in calls] == [[0, 1], [0, 1], [0, 1]]  # no further refinement
+    assert not certified.any()
+    assert used.tolist() == pytest.approx([1e-5, 1e-5])
+    assert end.converged.all() and end.R[1, 0] == pytest.approx(1 - 0.05)
+    assert end.passes.tolist() == [30, 30]
 
 
 def test_certified_flow_agrees_with_the_plain_flow_and_costs_both_runs():

@@ -8,13 +8,17 @@ into another basin (docs/solver.md, "The tolerance"). The check integrates the s
 compared with the previous end point, up to `refinements` times. A student is `certified`
 when two successive tolerances end at the same point; the finer of the two is returned, with
 the tolerance that produced it. Costs about 1.5x the plain run where the end points agree
-(a third-order method's steps grow like rtol^(-1/3)).
+(a third-order method's steps grow like rtol^(-1/3)). Each 10x finer run may take
+STEPS_GROWTH times the steps of the previous one; a finer run that still does not reach the
+gradient tolerance ends the check for its data set (uncertified, the previous end point
+kept).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 import torch
 
@@ -27,6 +31,10 @@ from .objective import Risk
 # the distinct stationary points the flow can reach differ by 1e-3 or more in eps_t.
 EPS_T_RTOL = 1e-6
 GRAM_RTOL = 1e-3
+STEPS_GROWTH = 2.5  # step budget per 10x finer tolerance (the steps grow ~2.15x)
+NOTE = ("not certified: the flow's end point still moved at the finest step tolerance tried; "
+        "the path is sensitive there (near a saddle or a basin boundary): raise --certify or "
+        "lower --flow-rtol (docs/solver.md)")
 
 
 @dataclass
@@ -38,12 +46,21 @@ class EndPoint:
     g: torch.Tensor
     steps: torch.Tensor
     passes: torch.Tensor
+    converged: torch.Tensor  # (B, c): the gradient tolerance reached
+
+    def rows(self, rows: torch.Tensor) -> EndPoint:
+        """The data sets `rows` (indices) only."""
+        return EndPoint(*(getattr(self, f.name)[rows] for f in fields(self)))
 
     def take(self, rows: torch.Tensor, other: EndPoint) -> None:
-        """Replace the data sets `rows` (indices) by `other`'s (same order); add its passes."""
+        """Replace the end points of the data sets `rows` (indices) by `other`'s (same
+        order); the costs stay (they add up, `add_cost`)."""
         self.Q[rows], self.R[rows], self.g[rows] = other.Q, other.R, other.g
-        self.steps[rows] = self.steps[rows] + other.steps
-        self.passes[rows] = self.passes[rows] + other.passes
+        self.converged[rows] = other.converged
+
+    def add_cost(self, rows: torch.Tensor, other: EndPoint) -> None:
+        self.steps[rows] += other.steps
+        self.passes[rows] += other.passes
 
 
 Run = Callable[[torch.Tensor, float], EndPoint]
@@ -64,26 +81,30 @@ def refine(run: Run, B: int, rtol: float, refinements: int
 
     Returns (end point, certified (B, c), the tolerance of each data set's end point (B,)).
     Steps and passes add up over all runs. Data sets are re-run whole (their students share
-    the passes over X); a student counts as certified once its own two end points agree.
+    the passes over X); a student counts as certified once its own two end points agree at
+    the gradient tolerance. A data set with a student that a finer run leaves unconverged
+    keeps its previous end point and is not refined further.
     """
     every = torch.arange(B)
     coarse = run(every, 10 * rtol)
     best = run(every, rtol)
-    certified = same_point(coarse, best)
-    best.steps += coarse.steps
-    best.passes += coarse.passes
+    certified = same_point(coarse, best) & coarse.converged & best.converged
+    best.add_cost(every, coarse)
     used = torch.full((B,), rtol, dtype=torch.float64)
+    open_ = torch.ones(B, dtype=torch.bool)
     for _ in range(refinements):
-        rows = (~certified).any(1).nonzero().flatten()
+        rows = (open_ & (~certified).any(1)).nonzero().flatten()
         if rows.numel() == 0:
             break
         rtol /= 10
         finer = run(rows, rtol)
-        previous = EndPoint(best.Q[rows], best.R[rows], best.g[rows], best.steps[rows],
-                            best.passes[rows])
-        certified[rows] = same_point(finer, previous)
-        best.take(rows, finer)
-        used[rows] = rtol
+        ok = finer.converged.all(1)
+        certified[rows] = torch.where(ok[:, None], same_point(finer, best.rows(rows))
+                                      & best.converged[rows], certified[rows])
+        best.add_cost(rows, finer)  # whether or not the run is kept
+        best.take(rows[ok], finer.rows(ok.nonzero().flatten()))
+        used[rows[ok]] = rtol
+        open_[rows[~ok]] = False
     return best, certified, used
 
 
@@ -101,7 +122,9 @@ def certified_flow(
 
     def run(rows: torch.Tensor, rtol: float) -> EndPoint:
         sub = risk if rows.numel() == Q0.shape[0] else risk.restrict(rows)
-        out = flow(sub, Q0[rows], steps, tol, progress, replace(opt, rtol=rtol))
-        return EndPoint(*out)
+        budget = math.ceil(steps * STEPS_GROWTH ** max(0.0, math.log10(opt.rtol / rtol)))
+        Q, R, g, n_steps, passes = flow(sub, Q0[rows], budget, tol, progress,
+                                        replace(opt, rtol=rtol))
+        return EndPoint(Q, R, g, n_steps, passes, g.pow(2).mean((-1, -2)).sqrt() <= tol)
 
     return refine(run, Q0.shape[0], opt.rtol, refinements)

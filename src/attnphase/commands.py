@@ -128,6 +128,7 @@ def use_threads() -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from .certify import NOTE as CERTIFY_NOTE
     from .experiment import train
     from .train import STATUS_NOTES
 
@@ -137,11 +138,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.json:
         print(finite_json(res.to_dict()))
     else:
+        checked = ["certified", "rtol"] if res.certified is not None else []
         _table([res.to_dict()], ["init", "solver", "n", "d", "alpha", "eps_g", "eps_t", "m",
                                  "theta", "q", "eps_g_lin", "grad_norm", "status", "steps",
-                                 "wall_s"])
+                                 *checked, "wall_s"])
         if res.status != "converged":
             print(f"note: {STATUS_NOTES[res.status]}")
+        if res.certified is False:
+            print(f"note: {CERTIFY_NOTE}")
     return _diverged([res.to_dict()], RUN_METRICS)
 
 
