@@ -44,7 +44,7 @@ MAX_D = 2**30  # d (and ranks) beyond any memory: a single sample would need 16 
 # The paper's training protocols (docs/model.md §2); `flow` is this package's default (the
 # minimiser gradient flow reaches, docs/solver.md), `lbfgs` the former default.
 SOLVER_DEFAULTS: dict[str, dict[str, float]] = {
-    "flow": {"lr": 1.0, "steps": 2000},
+    "flow": {"lr": 1.0, "steps": 20000},  # a guard only: the flow stops on --tol
     "gd": {"lr": 0.15, "steps": 5000},
     "adam": {"lr": 0.01, "steps": 2500},
     "lbfgs": {"lr": 1.0, "steps": 2000},
