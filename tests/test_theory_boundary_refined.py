@@ -1,14 +1,17 @@
 """The refined boundary: secant steps, the error bar's propagation, the wiring with stand-in
 rules (fast), the CLI's bad input, and (slow) one real omega."""
 
+import importlib
 import math
 
 import pytest
 
 from attnphase.cli import main
-from attnphase.theory import refined_boundary as rb
 from attnphase.theory.boundary import Boundary
 from attnphase.theory.fixed_point import TheoryPoint
+
+# the module (the package's `refined_boundary` is the function of the same name)
+rb = importlib.import_module("attnphase.theory.refined_boundary")
 
 
 def _pair_root() -> float:
