@@ -17,6 +17,7 @@ from .boundary import boundary, boundary_error
 from .fixed_point import BRANCHES, curve, values
 from .linear import linear_theory
 from .rank2_cli import add_rank2_args, run_boundary_rank2, run_curve_rank2, run_plot_rank2
+from .refined_boundary import refined_boundary
 
 A_HELP = "2 x 2 positional matrix: 'paper', 'appendix' or a,b,c,d (row-major)"
 
@@ -47,6 +48,13 @@ def register(subparsers) -> None:
     b.add_argument("--quad", type=int, default=8, help="Gauss-Hermite nodes per variable")
     b.add_argument("--error", action="store_true",
                    help="error bars: also solve with quad + 2 (reported) and compare")
+    b.add_argument("--refine", action="store_true",
+                   help="move the crossings with the converged rules (adaptive positional, "
+                        "large Gauss-Hermite semantic; minutes per omega), bars from them")
+    b.add_argument("--n-eta", default="6,8",
+                   help="--refine: adaptive rule's eta nodes, 'coarse,fine'")
+    b.add_argument("--n-sem", default="16,20",
+                   help="--refine: semantic Gauss-Hermite nodes, 'coarse,fine'")
     add_rank2_args(b)  # rank 2: the grid --alphas-range x --n-alpha, no spinodals
     _output_args(b)
     b.set_defaults(func=run_boundary)
@@ -160,13 +168,34 @@ def run_boundary(args: argparse.Namespace) -> int:
     if args.n_alpha < 3:
         raise InputError(f"--n-alpha {args.n_alpha}: expected an integer >= 3")
     if args.rank == 2:
+        if args.refine:
+            raise InputError("--refine: only with --rank 1 (rank 2 has no adaptive rule)")
         return run_boundary_rank2(args, A, omegas, (lo, hi), _emit)
+    if args.refine:
+        n_eta, n_sem = _pair(args.n_eta, "--n-eta", 4, 16), _pair(args.n_sem, "--n-sem", 4, 30)
+        res = refined_boundary(omegas, args.sigma, args.lam, A, n_eta, n_sem, quad=args.quad,
+                               alpha_range=(lo, hi), n_alpha=args.n_alpha,
+                               multistart=args.multistart,
+                               log=lambda line: print(line, file=sys.stderr, flush=True))
+        _emit([b.row() for b in res], args)
+        return 0
     kw = dict(sigma=args.sigma, lam=args.lam, A=A, alpha_range=(lo, hi), n_alpha=args.n_alpha,
               spinodals=args.spinodals, multistart=args.multistart)
     res = (boundary_error(omegas, (args.quad, args.quad + 2), **kw) if args.error
            else boundary(omegas, quad=args.quad, **kw))
     _emit([b.row() for b in res], args)
     return 0
+
+
+def _pair(spec: str, flag: str, lo: int, hi: int) -> tuple[int, int]:
+    """'a,b' with integers lo <= a < b <= hi (a coarse and a fine rule size)."""
+    try:
+        a, b = (int(v) for v in spec.split(","))
+    except ValueError:
+        a = b = -1
+    if not lo <= a < b <= hi:
+        raise InputError(f"{flag} {spec!r}: expected 'a,b', integers {lo} <= a < b <= {hi}")
+    return a, b
 
 
 def run_plot(args: argparse.Namespace) -> int:
