@@ -22,7 +22,7 @@ from dataclasses import dataclass, fields, replace
 
 import torch
 
-from .flow import FlowOptions, Progress, flow
+from .flow import FlowOptions, Progress, flow, grad_norm
 from .objective import Risk
 
 # two end points are the same stationary point when eps_t agrees to EPS_T_RTOL (relative) and
@@ -125,6 +125,6 @@ def certified_flow(
         budget = math.ceil(steps * STEPS_GROWTH ** max(0.0, math.log10(opt.rtol / rtol)))
         Q, R, g, n_steps, passes = flow(sub, Q0[rows], budget, tol, progress,
                                         replace(opt, rtol=rtol))
-        return EndPoint(Q, R, g, n_steps, passes, g.pow(2).mean((-1, -2)).sqrt() <= tol)
+        return EndPoint(Q, R, g, n_steps, passes, grad_norm(g) <= tol)
 
     return refine(run, Q0.shape[0], opt.rtol, refinements)

@@ -155,7 +155,7 @@ def flow(
     B, c = here.f.shape
     passes = torch.full((B,), 2, dtype=torch.long)
     n_steps = torch.zeros(B, c, dtype=torch.long)
-    active = _rms(here.g) > tol
+    active = grad_norm(here.g) > tol
     mu = _initial_mu(risk, here, active)
     passes += 2
     mu_cap = opt.mu_max * mu
@@ -175,9 +175,9 @@ def flow(
         _update(here, idx, new, accept)
         mu[idx] = mu_live
         n_steps[idx] += accept.long()
-        active[idx] &= (_rms(here.g[idx]) > tol) & (mu_live < mu_cap[idx])
+        active[idx] &= (grad_norm(here.g[idx]) > tol) & (mu_live < mu_cap[idx])
         if progress:
-            progress(step, _rms(here.g))
+            progress(step, grad_norm(here.g))
     return here.Q, here.f, here.g, n_steps, passes
 
 
@@ -209,8 +209,9 @@ def _norm(T: torch.Tensor) -> torch.Tensor:
     return _dot(T, T).sqrt()
 
 
-def _rms(g: torch.Tensor) -> torch.Tensor:
-    return g.pow(2).mean((-1, -2)).sqrt()
+def grad_norm(grad: torch.Tensor) -> torch.Tensor:
+    """The RMS entry of dR/dQ, per student: ||grad||_F / sqrt(d r) (every solver's stop)."""
+    return grad.double().pow(2).mean((-1, -2)).sqrt()
 
 
 def _initial_mu(risk: Risk, here: _Point, active: torch.Tensor) -> torch.Tensor:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import torch
 
 from .certify import certified_flow
-from .flow import FlowOptions, flow
+from .flow import FlowOptions, flow, grad_norm
 from .objective import Risk
 
 
@@ -57,11 +57,6 @@ def status(grad_norm: float, tol: float, solver: str) -> str:
     if solver in ("gd", "adam") and grad_norm > 100 * tol:
         return "plateau"
     return "not converged"
-
-
-def grad_norm(grad: torch.Tensor) -> torch.Tensor:
-    """The RMS entry of dR/dQ, per student: ||grad||_F / sqrt(d r)."""
-    return grad.double().pow(2).mean((-1, -2)).sqrt()
 
 
 Progress = Callable[[int, torch.Tensor], None]
