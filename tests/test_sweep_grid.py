@@ -73,3 +73,16 @@ def test_units_share_a_teacher_and_keep_equal_data_together():
         assert all(sum(c.alpha == a for c in unit) in (0, 2) for a in (0.5, 1.0, 1.5))
     pooled = plan_units(spec.configs, parallel=2)
     assert len(pooled) >= 4 and all(len(u) <= 6 for u in pooled)
+
+
+def test_gpu_units_hold_many_teachers_of_one_shape_and_whole_data_sets():
+    spec = load_spec({"name": "g", "base": {"d": 20, "device": "cuda"},
+                      "grid": {"alpha": [0.5, 1.0], "init": ["semantic", "positional"],
+                               "seed": [0, 1, 2], "omega": [0.1, 0.3]}})
+    units = plan_units(spec.configs)  # 6 data sets of each shape, 12 runs: one unit each
+    assert len(units) == 2 and sorted(map(len, units)) == [12, 12]
+    for unit in units:
+        assert len({c.n_samples for c in unit}) == 1 and len({teacher_key(c) for c in unit}) == 6
+    for unit in plan_units(spec.configs, max_group=5):  # cut between data sets only
+        assert len(unit) <= 4 and all(sum(c.seed == s and c.omega == o for c in unit) in (0, 2)
+                                      for s in (0, 1, 2) for o in (0.1, 0.3))

@@ -39,6 +39,7 @@ def test_adam_decreases_the_risk(small_data):
 def test_batched_students_equal_single_runs(small_cfg):
     cfgs = [small_cfg.replace(init=i, seed=s) for s in (0, 1) for i in ("semantic", "positional")]
     cfgs.append(small_cfg.replace(seed=1, lam=0.1))  # a third student on seed 1's data
+    cfgs.append(small_cfg.replace(seed=1, omega=0.5))  # a third teacher in the same batch
     many = train_many(cfgs)
     for cfg, res in zip(cfgs, many, strict=True):
         one = train(cfg)

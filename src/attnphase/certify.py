@@ -75,8 +75,8 @@ def same_point(a: EndPoint, b: EndPoint) -> torch.Tensor:
     return gram & risk
 
 
-def refine(run: Run, B: int, rtol: float, refinements: int
-           ) -> tuple[EndPoint, torch.Tensor, torch.Tensor]:
+def refine(run: Run, B: int, rtol: float, refinements: int,
+           device: torch.device | str = "cpu") -> tuple[EndPoint, torch.Tensor, torch.Tensor]:
     """The check itself, on `run(rows, rtol)` (the flow of the data sets `rows` at rtol).
 
     Returns (end point, certified (B, c), the tolerance of each data set's end point (B,)).
@@ -85,13 +85,13 @@ def refine(run: Run, B: int, rtol: float, refinements: int
     the gradient tolerance. A data set with a student that a finer run leaves unconverged
     keeps its previous end point and is not refined further.
     """
-    every = torch.arange(B)
+    every = torch.arange(B, device=device)
     coarse = run(every, 10 * rtol)
     best = run(every, rtol)
     certified = same_point(coarse, best) & coarse.converged & best.converged
     best.add_cost(every, coarse)
-    used = torch.full((B,), rtol, dtype=torch.float64)
-    open_ = torch.ones(B, dtype=torch.bool)
+    used = torch.full((B,), rtol, dtype=torch.float64, device=device)
+    open_ = torch.ones(B, dtype=torch.bool, device=device)
     for _ in range(refinements):
         rows = (open_ & (~certified).any(1)).nonzero().flatten()
         if rows.numel() == 0:
@@ -127,4 +127,4 @@ def certified_flow(
                                         replace(opt, rtol=rtol))
         return EndPoint(Q, R, g, n_steps, passes, grad_norm(g) <= tol)
 
-    return refine(run, Q0.shape[0], opt.rtol, refinements)
+    return refine(run, Q0.shape[0], opt.rtol, refinements, Q0.device)

@@ -100,23 +100,24 @@ def train_many(
     cfgs: Sequence[Config], data: Dataset | None = None, progress: bool = False,
     on_result: Callable[[int, TrainResult], None] | None = None,
 ) -> list[TrainResult]:
-    """Train every config; equal shapes are batched, equal teachers share the test samples.
+    """Train every config; equal shapes are batched (across teachers too: one batch of many
+    data sets is what keeps a GPU busy), equal teachers share the test samples.
 
     `data`, if given, replaces the generated training set of every config (first n samples).
     `on_result(i, result)` is called as results become final (after their teacher's test).
     """
     results: list[TrainResult | None] = [None] * len(cfgs)
+    by_shape: dict[tuple, list[int]] = defaultdict(list)
+    for i, cfg in enumerate(cfgs):
+        by_shape[shape_key(cfg)].append(i)
+    trained = {}
+    for idx in by_shape.values():  # data sets of several teachers train as one batch
+        trained.update(_train_batch([cfgs[i] for i in idx], idx, data, progress))
     by_teacher: dict[tuple, list[int]] = defaultdict(list)
     for i, cfg in enumerate(cfgs):
         by_teacher[teacher_key(cfg)].append(i)
     for members in by_teacher.values():
-        trained = {}
-        by_shape: dict[tuple, list[int]] = defaultdict(list)
-        for i in members:
-            by_shape[_shape_key(cfgs[i])].append(i)
-        for idx in by_shape.values():
-            trained.update(_train_batch([cfgs[i] for i in idx], idx, data, progress))
-        for i, res in _evaluate(trained).items():
+        for i, res in _evaluate({i: trained.pop(i) for i in members}).items():
             results[i] = res
             if on_result:
                 on_result(i, res)
@@ -148,11 +149,13 @@ def teacher_key(cfg: Config) -> tuple:
             uses_exact(cfg.eps_g_method))
 
 
-def _data_key(cfg: Config) -> tuple:
+def data_key(cfg: Config) -> tuple:
+    """Fields that fix a training set."""
     return (*teacher_key(cfg), cfg.n_samples)
 
 
-def _shape_key(cfg: Config) -> tuple:
+def shape_key(cfg: Config) -> tuple:
+    """Fields that must agree for runs to train as one batch."""
     return (cfg.d, cfg.L, cfg.rank, cfg.n_samples, cfg.dtype, cfg.device, cfg.solver,
             cfg.solver_steps, cfg.solver_lr, cfg.tol, cfg.flow_rtol, cfg.certify)
 
@@ -172,7 +175,7 @@ def _train_batch(
     device, dtype = device_of(ref), TORCH_DTYPES[ref.dtype]
     slots: dict[tuple, list[int]] = defaultdict(list)
     for j, cfg in enumerate(cfgs):
-        slots[_data_key(cfg)].append(j)
+        slots[data_key(cfg)].append(j)
     sets = {key: _dataset(cfgs[js[0]], data) for key, js in slots.items()}
     c = max(len(js) for js in slots.values())
     X = torch.stack([torch.from_numpy(sets[k].X) for k in slots]).to(device, dtype)
@@ -201,7 +204,7 @@ def _train_batch(
     trained = {}
     for j, cfg in enumerate(cfgs):
         b, s = where[j]
-        key = _data_key(cfg)
+        key = data_key(cfg)
         trained[idx[j]] = (cfg, sets[key], {
             "Q": out.Q[b, s].cpu(),
             "eps_t": float(out.risk[b, s]) / cfg.d,
@@ -226,7 +229,7 @@ def _evaluate(trained: dict[int, tuple[Config, Dataset, dict]]) -> dict[int, Tra
     B_list = []
     for i in order:
         cfg, ds, _ = trained[i]
-        key = (*_data_key(cfg), cfg.lam_lin)
+        key = (*data_key(cfg), cfg.lam_lin)
         if key not in lin_keys:
             lin_keys[key] = len(B_list)
             Z = torch.from_numpy(ds.Z).to(device)[None]
@@ -238,7 +241,7 @@ def _evaluate(trained: dict[int, tuple[Config, Dataset, dict]]) -> dict[int, Tra
     for k, i in enumerate(order):
         cfg, ds, r = trained[i]
         Qn = r["Q"].numpy()
-        lin = lin_keys[(*_data_key(cfg), cfg.lam_lin)]
+        lin = lin_keys[(*data_key(cfg), cfg.lam_lin)]
         results[i] = TrainResult(
             eps_g=float(eps_g[k]), eps_t=r["eps_t"], **overlaps(Qn, ds.Q_star, ds.P).public(),
             eps_g_lin=float(eps_lin[lin]), grad_norm=r["grad_norm"], converged=r["converged"],

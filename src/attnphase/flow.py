@@ -111,7 +111,7 @@ def conjugate_gradients(
     goal = atol**2
     running = active & (rr > 0)
     positive = torch.ones_like(active)
-    products = torch.zeros(b.shape[0], dtype=torch.long)
+    products = torch.zeros(b.shape[0], dtype=torch.long, device=b.device)
     for _ in range(iters):
         rows = running.any(1)
         if not bool(rows.any()):
@@ -153,8 +153,8 @@ def flow(
     P = invariant_projector(Q0)
     here = _evaluate(risk, _project(Q0, P).clone(), P)
     B, c = here.f.shape
-    passes = torch.full((B,), 2, dtype=torch.long)
-    n_steps = torch.zeros(B, c, dtype=torch.long)
+    passes = torch.full((B,), 2, dtype=torch.long, device=Q0.device)
+    n_steps = torch.zeros(B, c, dtype=torch.long, device=Q0.device)
     active = grad_norm(here.g) > tol
     mu = _initial_mu(risk, here, active)
     passes += 2
@@ -191,7 +191,7 @@ def invariant_projector(Q0: torch.Tensor, rtol: float = 1e-10) -> torch.Tensor |
     if not bool(null.any()):
         return None
     N = U * null[..., None, :]
-    return torch.eye(Q0.shape[-1], dtype=Q0.dtype) - N @ N.transpose(-1, -2)
+    return torch.eye(Q0.shape[-1], dtype=Q0.dtype, device=Q0.device) - N @ N.transpose(-1, -2)
 
 
 def _project(T: torch.Tensor, P: torch.Tensor | None) -> torch.Tensor:

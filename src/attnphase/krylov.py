@@ -73,7 +73,7 @@ def lanczos_phi(
     x = torch.zeros_like(v)
     Hx = torch.zeros_like(v)
     done = ~running
-    products = torch.zeros(B, dtype=torch.long)
+    products = torch.zeros(B, dtype=torch.long, device=v.device)
     basis = [torch.where(running[..., None, None], v / norm.clamp_min(1e-300)[..., None, None],
                          0.0)]
     alpha: list[torch.Tensor] = []

@@ -174,7 +174,10 @@ class Risk:
     ) -> torch.Tensor:
         """The Hessian of R at the point where `curv` was taken, applied to V (B, c, d, r):
         X^T (d^2 R / dh^2) X V / d + lam V. Two passes over X; with a boolean mask `rows`
-        (B,), over the inputs of those data sets only (zero elsewhere)."""
+        (B,), over the inputs of those data sets only (zero elsewhere). On a GPU the whole
+        batch is one product, masked: a loop over data sets would cost a launch per set."""
+        if rows is not None and self.X.is_cuda:
+            return torch.where(rows[:, None, None, None], _hvp(self.X, curv, V, self.lam), 0.0)
         if rows is not None and not bool(rows.all()):
             out = torch.zeros_like(V, dtype=torch.float64)
             lam = self.lam.expand(V.shape[:2])

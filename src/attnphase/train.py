@@ -85,7 +85,8 @@ def solve(
         Q, R, g, n_steps, passes = flow(risk, Q0, steps, tol, progress, opt)
         gn = grad_norm(g)
         return SolverResult(Q, R, gn, gn <= tol, n_steps, passes, None,
-                            torch.full(passes.shape, opt.rtol, dtype=torch.float64))
+                            torch.full(passes.shape, opt.rtol, dtype=torch.float64,
+                                       device=passes.device))
     run = {"lbfgs": lbfgs, "gd": gradient_descent, "adam": adam}[solver]
     return run(risk, Q0, steps, lr, tol, progress)
 

@@ -1,6 +1,7 @@
 """Work units: runs of one teacher, so that `train_many` batches equal shapes and draws the
 test samples once; large teachers are split (keeping equal data sets together) to bound
-memory and to keep every worker busy."""
+memory and to keep every worker busy. On a GPU a unit is instead many data sets of one shape
+(several teachers): a batch of two students keeps a GPU idle between kernel launches."""
 
 from __future__ import annotations
 
@@ -10,29 +11,50 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from ..config import Config
-from ..experiment import teacher_key
+from ..experiment import data_key, shape_key, teacher_key
 
 # rough L-BFGS pass count, for ordering units by cost only
 LBFGS_PASSES = 150
+GPU_GROUP = 64  # runs per unit on a GPU: 32 data sets x 2 inits, 0.5 GB of X at d = 1000, n = 1000
 
 
 def plan_units(
-    cfgs: Sequence[Config], parallel: int = 1, max_group: int = 32
+    cfgs: Sequence[Config], parallel: int = 1, max_group: int | None = None
 ) -> list[list[Config]]:
-    """Group runs by teacher, split groups above the size limit, largest cost first.
+    """Group runs by teacher (on a GPU: by shape), split groups above the size limit
+    (default 32 runs, on a GPU `GPU_GROUP`), largest cost first.
 
     With `parallel` > 1 workers the limit shrinks so that there are about two units per worker.
     """
+    gpu = bool(cfgs) and all(c.device == "cuda" for c in cfgs)
+    if max_group is None:
+        max_group = GPU_GROUP if gpu else 32
     if parallel > 1 and cfgs:
         max_group = min(max_group, max(4, math.ceil(len(cfgs) / (2 * parallel))))
-    by_teacher: dict[tuple, list[Config]] = defaultdict(list)
+    groups: dict[tuple, list[Config]] = defaultdict(list)
     for cfg in cfgs:
-        by_teacher[teacher_key(cfg)].append(cfg)
+        groups[(shape_key if gpu else teacher_key)(cfg)].append(cfg)
     units: list[list[Config]] = []
-    for members in by_teacher.values():
-        units.extend(_split(sorted(members, key=_batch_order), max(1, max_group)))
+    for members in groups.values():
+        if gpu:
+            units.extend(_pack(members, max(1, max_group)))
+        else:
+            units.extend(_split(sorted(members, key=_batch_order), max(1, max_group)))
     units.sort(key=_cost, reverse=True)
     return units
+
+
+def _pack(members: list[Config], max_group: int) -> list[list[Config]]:
+    """Whole data sets (all their runs together) into parts of at most `max_group` runs."""
+    by_data: dict[tuple, list[Config]] = defaultdict(list)
+    for cfg in members:
+        by_data[data_key(cfg)].append(cfg)
+    parts: list[list[Config]] = [[]]
+    for block in by_data.values():
+        if parts[-1] and len(parts[-1]) + len(block) > max_group:
+            parts.append([])
+        parts[-1].extend(block)
+    return parts
 
 
 def _split(members: list[Config], max_group: int) -> list[list[Config]]:

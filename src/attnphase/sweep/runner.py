@@ -62,7 +62,7 @@ def run_sweep(
     scheduler: str | None = None,
     progress: bool = True,
     retry_failed: bool = False,
-    max_group: int = 32,
+    max_group: int | None = None,
     max_runs: int = MAX_RUNS,
     max_memory: float | None = None,
 ) -> SweepSummary:
