@@ -82,6 +82,29 @@ def test_plot_writes_png(tmp_path):
     assert banded.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_plot_refine_draws_the_refined_crossings_and_bars(tmp_path, monkeypatch):
+    """`plot --refine` takes alpha_c, alpha_l and their bars from `refined_boundary` (a
+    stand-in here: the real one takes minutes), searched on the plotted alpha range."""
+    from attnphase.theory import cli, plot
+    from attnphase.theory.refined_boundary import RefinedBoundary
+
+    seen = {}
+
+    def fake_refined(omegas, sigma, lam, A, quad, alpha_range):
+        seen["call"] = (list(omegas), sigma, lam, quad, alpha_range)
+        return [RefinedBoundary(omegas[0], 1.25, 0.004, 1.5, 0.002, 1.26, 1.49, 1.241)]
+
+    drawn = {}
+    monkeypatch.setattr(cli, "refined_boundary", fake_refined)
+    monkeypatch.setattr(plot, "plot_curves", lambda *a: drawn.setdefault("args", a))
+    assert run(["theory", "plot", "--alphas", "1.0,1.5,2.0", "--quad", "6", "--refine",
+                "--out", str(tmp_path / "r.png")]) == 0
+    assert seen["call"] == ([0.3], 0.5, 0.01, 6, (1.0, 2.0))
+    assert drawn["args"][4:] == (1.25, 1.5, 0.004, 0.002)
+    with pytest.raises(InputError, match="refine"):
+        run(["theory", "plot", "--rank", "2", "--refine", "--out", str(tmp_path / "x.png")])
+
+
 @pytest.mark.parametrize("argv, word", [
     (["theory", "curve", "--omega", "1.5"], "omega"),
     (["theory", "curve", "--sigma", "0"], "sigma"),

@@ -65,6 +65,9 @@ def register(subparsers) -> None:
     f.add_argument("--out", required=True, help="PNG file to write")
     f.add_argument("--error", action="store_true",
                    help="error bands on alpha_c, alpha_l: also solve with quad + 2")
+    f.add_argument("--refine", action="store_true",
+                   help="alpha_c, alpha_l and their bands from the converged rules, as "
+                        "`theory boundary --refine` (minutes); the curves stay at --quad")
     add_rank2_args(f)
     f.set_defaults(func=run_plot)
 
@@ -209,6 +212,8 @@ def run_plot(args: argparse.Namespace) -> int:
     if not str(args.out).lower().endswith(".png"):
         raise InputError(f"--out {args.out!r}: expected a file name ending in .png")
     if args.rank == 2:
+        if args.refine:
+            raise InputError("--refine: only with --rank 1 (rank 2 has no adaptive rule)")
         return run_plot_rank2(args, A, alphas)
     lin = linear_theory(args.omega, args.sigma, A).eps_g_lin
 
@@ -222,7 +227,12 @@ def run_plot(args: argparse.Namespace) -> int:
         return sem, pos, *(None if math.isnan(v) else v for v in (alpha_c, alpha_l))
 
     errs: list[float | None] = [None, None]
-    if args.error:  # the reported curves use the larger rule; the smaller gives the bars
+    if args.refine:  # the crossings searched on the plotted alpha range
+        sem, pos = lines(args.quad)[:2]
+        (rb,) = refined_boundary([args.omega], args.sigma, args.lam, A, quad=args.quad,
+                                 alpha_range=(alphas[0], alphas[-1]))
+        alpha_c, alpha_l, errs = rb.alpha_c, rb.alpha_l, [rb.alpha_c_err, rb.alpha_l_err]
+    elif args.error:  # the reported curves use the larger rule; the smaller gives the bars
         coarse = lines(args.quad)[2:]
         sem, pos, alpha_c, alpha_l = lines(args.quad + 2)
         errs = [None if x is None or y is None else abs(x - y)
