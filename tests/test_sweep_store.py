@@ -213,6 +213,11 @@ def test_cli_sweep_and_export(tmp_path, capsys):
     args = parser().parse_args(["sweep", str(cfg), "--db", str(db), "--workers", "-1"])
     with pytest.raises(InputError, match="--workers -1"):
         args.func(args)
+    fresh = tmp_path / "u.sqlite"
+    args = parser().parse_args(["sweep", str(cfg), "--db", str(fresh), "--unit-size", "0"])
+    with pytest.raises(InputError, match="--unit-size 0"):
+        args.func(args)
+    assert not fresh.exists()
     assert isinstance(args, argparse.Namespace)
 
 

@@ -25,6 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--max-memory", dest="max_memory", type=float, default=None,
                    metavar="GIB", help="refuse runs needing more memory (default: the memory "
                    "available now; training needs about 3x its data)")
+    s.add_argument("--unit-size", dest="unit_size", type=int, default=None, metavar="N",
+                   help="runs trained as one batch, at most (default 32; on a GPU 64, runs "
+                   "of one shape across teachers: larger units keep a GPU busier)")
     s.set_defaults(func=cmd_sweep)
 
     r = subparsers.add_parser("results", help="read the results database")
@@ -44,7 +47,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     summary = run_sweep(args.config, db=args.db, workers=args.workers, scheduler=args.scheduler,
                         progress=not args.quiet, retry_failed=args.retry_failed,
-                        max_runs=args.max_runs, max_memory=args.max_memory)
+                        max_runs=args.max_runs, max_memory=args.max_memory,
+                        max_group=args.unit_size)
     print(summary)
     if summary.lost:
         print(f"attnphase: {summary.lost} runs did not finish; run the same command again "

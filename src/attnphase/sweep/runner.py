@@ -71,7 +71,8 @@ def run_sweep(
     `workers` > 0: a local process pool; `scheduler`: a Dask scheduler address; neither: this
     process. `retry_failed` runs stored failures again. A grid of more than `max_runs` runs,
     or whose largest run needs more than `max_memory` GiB (default: the memory available),
-    is refused. Bad input raises InputError before anything runs. Runs that a concurrent
+    is refused. `max_group` caps the runs of a work unit (one batch; default 32, on a GPU 64).
+    Bad input raises InputError before anything runs. Runs that a concurrent
     sweep of the same config has claimed are left to it and waited for.
     """
     start = time.perf_counter()
@@ -81,6 +82,8 @@ def run_sweep(
     ):
         raise InputError("device = 'cuda': CUDA is not available on this machine; use cpu")
     check_backend(workers, scheduler)
+    if max_group is not None and max_group < 1:
+        raise InputError(f"--unit-size {max_group}: expected an integer >= 1")
     largest = max(spec.configs, key=data_bytes)
     check_memory(MEMORY_FACTOR * data_bytes(largest) * max(1, workers),
                  f"sweep {spec.name}: its largest run (n = {largest.n_samples}, d = {largest.d})"
