@@ -86,10 +86,10 @@ def lanczos_phi(
         products += rows.long()
         w = apply(basis[-1], rows)
         a = inner(w, basis[-1])
-        for q in basis:  # full reorthogonalisation (twice is enough: Kahan's rule)
-            w = w - inner(w, q)[..., None, None] * q
-        for q in basis:
-            w = w - inner(w, q)[..., None, None] * q
+        Vm = torch.stack(basis, 2)  # (B, c, m, d, r)
+        for _ in range(2):  # full reorthogonalisation, classical Gram-Schmidt twice (CGS2:
+            # orthogonal to rounding, as twice-modified, in two products instead of 2m)
+            w = w - (inner(Vm, w[:, :, None])[..., None, None] * Vm).sum(2)
         b = inner(w, w).sqrt()
         alpha.append(torch.where(running, a, 0.0))
         beta.append(torch.where(running, b, 0.0))
@@ -100,7 +100,6 @@ def lanczos_phi(
         theta, S = torch.linalg.eigh(T)
         coef = S @ (tau[..., None] * phi(k, -tau[..., None] * theta) * S[..., 0, :])[..., None]
         coef = norm[..., None] * coef[..., 0]  # (B, c, m): x_m in the basis
-        Vm = torch.stack(basis, 2)  # (B, c, m, d, r)
         x_m = (coef[..., None, None] * Vm).sum(2)
         change = inner(x_m - prev, x_m - prev).sqrt()
         small = (change <= atol) & (change <= rtol * inner(x_m, x_m).sqrt())
