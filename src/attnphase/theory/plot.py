@@ -22,7 +22,10 @@ COLOURS = {"semantic": palette.SEMANTIC, "positional": palette.POSITIONAL,
 def _pm(x: float | None, err: float | None) -> str:
     if x is None:
         return "none"
-    return f"{x:.3f}" if err is None else f"{x:.3f} $\\pm$ {err:.3f}"
+    if err is None:
+        return f"{x:.3f}"
+    k = 4 if err < 5e-4 else 3  # a converged bar (--refine) is often below 0.0005
+    return f"{x:.{k}f} $\\pm$ {err:.{k}f}"
 
 
 def _mark(ax, name: str, value: float | None, err: float | None) -> None:
