@@ -110,3 +110,15 @@ def test_qmc_error_estimate_is_honest_in_eight_dimensions():
         z.append((mean - ref) / math.hypot(se, ref_se))
     assert 0.3 < float(np.mean(np.square(z))) < 3.5
     assert eps_g_auto(te, Q) == pytest.approx(ref, abs=4 * ref_se * math.sqrt(8))
+
+
+def test_node_attention_equals_the_models():
+    """The integrator's L = 2 logistic form of the attention is the model's softmax, also where
+    it saturates; other L go through the model's function."""
+    from attnphase.exact import _attention
+    from attnphase.teacher import attention
+
+    gen = torch.Generator().manual_seed(0)
+    for L, r, scale in ((2, 1, 1.0), (2, 2, 1.0), (2, 1, 40.0), (3, 1, 1.0)):
+        h = scale * torch.randn(500, L, r, dtype=torch.float64, generator=gen)
+        assert torch.allclose(_attention(h), attention(h), rtol=0, atol=1e-15)
