@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> None:
                 continue
             cfgs = [Config(d=d, alpha=alpha, omega=omega, A=A, init=i, seed=seed,
                            test_samples=args.test_samples, dtype=args.dtype,
-                           device=args.device) for i in inits]
+                           device=args.device, solver=args.solver) for i in inits]
             t0 = time.time()
             for cfg, r in zip(cfgs, train_many(cfgs), strict=True):
                 wr.writerow({"d": d, "omega": omega, "alpha": alpha, "A": A, "seed": seed,
@@ -226,6 +226,8 @@ def main() -> None:
     r.add_argument("--test-samples", type=int, default=20000)
     r.add_argument("--dtype", default="float32", choices=("float32", "float64"))
     r.add_argument("--device", default="cpu", help="cpu or cuda")
+    r.add_argument("--solver", default="lbfgs", choices=("lbfgs", "flow"),
+                   help="lbfgs (default: the solver of the committed rows) or flow")
     r.add_argument("--out", default="results/paper/finite_size.csv")
     f = sub.add_parser("fit")
     f.add_argument("--csv", default="results/paper/finite_size.csv")
