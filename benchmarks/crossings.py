@@ -1,0 +1,221 @@
+"""alpha_c and alpha_l at d = 1000 from fresh seeds, bracketing the theory (issue 13).
+
+Fig. 3 crosses 5 to 13% before the theory at every omega in [0.16, 0.4]; it uses seeds
+0-9 at every grid point, so one draw of ten teachers shifts the whole figure the same way.
+This study measures the crossings where the theory puts them, with seeds of their own:
+
+`run` sweeps, per omega, both initialisations at alpha_c x (0.94, 1, 1.06) and
+alpha_l x (0.96, 1.04) (the refined theory's crossings, results/paper/
+theory_boundary_refined.csv), teachers on the sphere (no teacher-norm noise), seeds from
+300 on, the default solver, into a store (resumable). `fit` reads the store and, per omega,
+fits a line to the seed means of delta_eps_t (and of eps_g_lin - eps_g of the global
+minimiser) against alpha and takes its zero; the error bar is the spread of that zero
+over bootstrap resamples of the seeds (whole seeds, so that the alphas' shared teachers
+stay together). It writes results/paper/crossings.csv and .png. `pair` reads the store of
+configs/examples/teacher-norm-pair.yaml (the same seeds' teachers Gaussian and on the
+sphere, omega = 0.3) and prints the crossing of each, the Gaussian one with plain and
+control-variate seed means.
+
+    OMP_NUM_THREADS=1 nice -n 5 python benchmarks/crossings.py run --workers 2
+    python benchmarks/crossings.py fit
+    python benchmarks/crossings.py pair --db pair.sqlite
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+
+OMEGAS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4)
+C_FACTORS = (0.94, 1.0, 1.06)
+L_FACTORS = (0.96, 1.04)
+THEORY = Path("results/paper/theory_boundary_refined.csv")
+
+
+def theory_table(path: Path = THEORY) -> dict[float, dict[str, float]]:
+    """omega -> refined alpha_c, alpha_l and their error bars."""
+    with path.open(newline="") as fh:
+        return {round(float(r["omega"]), 6): {k: float(r[k]) for k in
+                ("alpha_c", "alpha_c_err", "alpha_l", "alpha_l_err")}
+                for r in csv.DictReader(fh)}
+
+
+def config(omega: float, seeds: int, d: int) -> dict:
+    """The sweep of one omega: both inits at the alphas around the theory's crossings."""
+    th = theory_table()[round(omega, 6)]
+    alphas = [round(th["alpha_c"] * f, 4) for f in C_FACTORS]
+    alphas += [round(th["alpha_l"] * f, 4) for f in L_FACTORS]
+    return {"name": f"crossings-w{omega:g}",
+            "base": {"d": d, "sigma": 0.5, "lam": 0.01, "omega": omega,
+                     "teacher_norm": "sphere"},
+            "grid": {"alpha": alphas, "init": ["semantic", "positional"],
+                     "seed": f"300:{299 + seeds}:{seeds}"}}
+
+
+def run(args: argparse.Namespace) -> None:
+    """Sweep every omega into args.db (runs already there are skipped)."""
+    from attnphase.sweep.runner import run_sweep
+
+    for omega in args.omegas:
+        print(run_sweep(config(omega, args.seeds, args.d), db=args.db, workers=args.workers,
+                        progress=False), flush=True)
+
+
+def _cells(db: Path, omega: float) -> dict[float, dict[int, dict[str, tuple[float, ...]]]]:
+    """alpha -> seed -> init -> (eps_t, eps_g, eps_g_lin), the store's ok rows of one omega."""
+    con = sqlite3.connect(db)
+    rows = con.execute("SELECT alpha, seed, init, eps_t, eps_g, eps_g_lin FROM runs "
+                       "WHERE name = ? AND status = 'ok'", (f"crossings-w{omega:g}",))
+    out: dict = {}
+    for alpha, seed, init, *vals in rows:
+        out.setdefault(round(alpha, 6), {}).setdefault(seed, {})[init] = tuple(vals)
+    con.close()
+    return out
+
+
+def per_seed(cells: dict, alphas: list[float], seeds: list[int]) -> tuple[np.ndarray, ...]:
+    """(delta_eps_t, eps_g_lin - eps_g of the global minimiser), each seeds x alphas."""
+    delta = np.empty((len(seeds), len(alphas)))
+    gap = np.empty_like(delta)
+    for j, a in enumerate(alphas):
+        for i, s in enumerate(seeds):
+            sem, pos = cells[a][s]["semantic"], cells[a][s]["positional"]
+            delta[i, j] = sem[0] - pos[0]
+            best = sem if sem[0] <= pos[0] else pos
+            gap[i, j] = best[2] - best[1]
+    return delta, gap
+
+
+def zero(alphas: np.ndarray, y: np.ndarray) -> float:
+    """Zero of the least-squares line through (alphas, seed means y)."""
+    b, a = np.polyfit(alphas, y, 1)
+    return float(-a / b) if b < 0 else float("nan")
+
+
+def crossing(alphas: np.ndarray, values: np.ndarray, boot: int, rng) -> tuple[float, float]:
+    """The zero of the line through the seed means, and its bootstrap spread over seeds."""
+    est = zero(alphas, values.mean(0))
+    n = values.shape[0]
+    draws = [zero(alphas, values[rng.integers(0, n, n)].mean(0)) for _ in range(boot)]
+    return est, float(np.nanstd(draws, ddof=1))
+
+
+def fit(args: argparse.Namespace) -> None:
+    """Crossings per omega with bootstrap bars, against the refined theory: CSV + PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(0)
+    theory = theory_table()
+    rows = []
+    for omega in args.omegas:
+        cells = _cells(Path(args.db), omega)
+        cfg = config(omega, args.seeds, args.d)["grid"]["alpha"]
+        a_c, a_l = sorted(cfg[:len(C_FACTORS)]), sorted(cfg[len(C_FACTORS):])
+        seeds = sorted(set.intersection(*[
+            {s for s, v in cells.get(round(a, 6), {}).items() if len(v) == 2} for a in cfg]))
+        if len(seeds) < 3:
+            print(f"omega {omega}: {len(seeds)} complete seeds, skipped")
+            continue
+        delta, _ = per_seed(cells, [round(a, 6) for a in a_c], seeds)
+        _, gap = per_seed(cells, [round(a, 6) for a in a_l], seeds)
+        th = theory[round(omega, 6)]
+        row = {"omega": omega, "seeds": len(seeds), "d": args.d}
+        for key, alphas, vals in (("alpha_c", a_c, delta), ("alpha_l", a_l, -gap)):
+            est, err = crossing(np.array(alphas), vals, args.boot, rng)
+            row |= {f"{key}_sim": est, f"{key}_sim_err": err, f"{key}_theory": th[key],
+                    f"{key}_theory_err": th[f"{key}_err"],
+                    f"{key}_rel": est / th[key] - 1, f"{key}_rel_err": err / th[key]}
+        rows.append(row)
+        print({k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()},
+              flush=True)
+    _write(rows, Path(args.out))
+    print("| omega | seeds | alpha_c sim. | alpha_c theory | diff | alpha_l sim. "
+          "| alpha_l theory | diff |\n| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for r in rows:
+        cells = [f"{r['omega']:g}", str(r["seeds"])]
+        for key in ("alpha_c", "alpha_l"):
+            rel, sd = r[key + "_rel"], r[key + "_rel"] / r[key + "_rel_err"]
+            cells += [f"{r[key + '_sim']:.3f} ± {r[key + '_sim_err']:.3f}",
+                      f"{r[key + '_theory']:.3f}", f"{100 * rel:+.1f}% ({sd:+.1f} sd)"]
+        print("| " + " | ".join(cells) + " |")
+    fig, ax = plt.subplots(figsize=(5, 4))
+    om = np.array([r["omega"] for r in rows])
+    for key, colour in (("alpha_c", "C0"), ("alpha_l", "C3")):
+        ax.errorbar([r[f"{key}_sim"] for r in rows], om,
+                    xerr=[r[f"{key}_sim_err"] for r in rows], fmt="o", mfc="white",
+                    color=colour, label=f"{key}, simulations d = {args.d}")
+        ax.errorbar([r[f"{key}_theory"] for r in rows], om,
+                    xerr=[r[f"{key}_theory_err"] for r in rows], fmt="-", color=colour,
+                    lw=1.5, label=f"{key}, theory (refined)")
+    ax.set(xlabel="alpha", ylabel="omega",
+           title=f"crossings at d = {args.d}, {rows[0]['seeds'] if rows else 0} seeds, sphere")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    png = Path(args.out).with_suffix(".png")
+    tmp = png.with_name(png.stem + ".tmp.png")
+    fig.savefig(tmp, dpi=130)
+    tmp.replace(png)
+
+
+def pair(args: argparse.Namespace) -> None:
+    """Crossings of the teacher-norm pair: sphere, Gaussian (plain and control variate)."""
+    from attnphase.stats import estimate
+
+    rng = np.random.default_rng(0)
+    con = sqlite3.connect(args.db)
+    rows = con.execute("SELECT alpha, seed, init, eps_t, q_star, config FROM runs "
+                       "WHERE name = 'sphere-check' AND status = 'ok'").fetchall()
+    con.close()
+    for norm in ("sphere", "gaussian"):
+        cells: dict = {}
+        for alpha, seed, init, eps_t, q_star, cfg in rows:
+            if f'"teacher_norm": "{norm}"' in cfg:
+                cells.setdefault(alpha, {}).setdefault(seed, {})[init] = (eps_t, float(q_star))
+        alphas = sorted(cells)
+        seeds = sorted(set.intersection(*[{s for s, v in cells[a].items() if len(v) == 2}
+                                          for a in alphas]))
+        delta = np.array([[cells[a][s]["semantic"][0] - cells[a][s]["positional"][0]
+                           for a in alphas] for s in seeds])
+        q = np.array([cells[alphas[0]][s]["semantic"][1] for s in seeds])
+        est, err = crossing(np.array(alphas), delta, args.boot, rng)
+        cv = [estimate(delta[:, j], q, "cv").mean for j in range(len(alphas))]
+        print(f"{norm}: {len(seeds)} seeds, mean q_star {q.mean():.4f}; alpha_c {est:.4f} "
+              f"+- {err:.4f} (plain means); control variate {zero(np.array(alphas), cv):.4f}")
+
+
+def _write(rows: list[dict], path: Path) -> None:
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", newline="") as fh:
+        wr = csv.DictWriter(fh, list(rows[0]) if rows else ["omega"])
+        wr.writeheader()
+        wr.writerows(rows)
+    tmp.replace(path)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    for name in ("run", "fit", "pair"):
+        s = sub.add_parser(name)
+        s.add_argument("--omegas", type=lambda t: [float(v) for v in t.split(",")],
+                       default=list(OMEGAS))
+        s.add_argument("--seeds", type=int, default=24)
+        s.add_argument("--d", type=int, default=1000)
+        s.add_argument("--db", default="results/crossings.sqlite")
+    sub.choices["run"].add_argument("--workers", type=int, default=2)
+    for name in ("fit", "pair"):
+        sub.choices[name].add_argument("--boot", type=int, default=2000)
+    sub.choices["fit"].add_argument("--out", default="results/paper/crossings.csv")
+    args = p.parse_args()
+    {"run": run, "fit": fit, "pair": pair}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()
