@@ -14,11 +14,13 @@ over bootstrap resamples of the seeds (whole seeds, so that the alphas' shared t
 stay together). It writes results/paper/crossings.csv and .png. `pair` reads the store of
 configs/examples/teacher-norm-pair.yaml (the same seeds' teachers Gaussian and on the
 sphere, omega = 0.3) and prints the crossing of each, the Gaussian one with plain and
-control-variate seed means.
+control-variate seed means. `shared` measures how alike Fig. 3's rows are: per seed,
+delta_eps_t at the grid alpha nearest the theory's alpha_c, correlated across omegas.
 
     OMP_NUM_THREADS=1 nice -n 5 python benchmarks/crossings.py run --workers 2
     python benchmarks/crossings.py fit
     python benchmarks/crossings.py pair --db pair.sqlite
+    python benchmarks/crossings.py shared
 """
 
 from __future__ import annotations
@@ -190,6 +192,28 @@ def pair(args: argparse.Namespace) -> None:
               f"+- {err:.4f} (plain means); control variate {zero(np.array(alphas), cv):.4f}")
 
 
+def shared(args: argparse.Namespace) -> None:
+    """Mean correlation over pairs of omegas in [0.15, 0.4] of Fig. 3's per-seed
+    delta_eps_t near the theory's alpha_c: near 1, the rows are one measurement."""
+    import pandas as pd
+
+    runs = pd.read_csv(args.csv, usecols=["alpha", "omega", "init", "seed", "eps_t"])
+    theory = pd.read_csv(Path(args.csv).with_name("fig3_theory.csv"))
+    grid = np.sort(runs["alpha"].unique())
+    per_omega = []
+    for omega, a_c in zip(theory["omega"], theory["alpha_c"], strict=True):
+        if not 0.15 <= omega <= 0.4 + 1e-9 or not np.isfinite(a_c):
+            continue
+        alpha = grid[np.argmin(np.abs(grid - a_c))]
+        cell = runs[np.isclose(runs["omega"], omega) & np.isclose(runs["alpha"], alpha)]
+        eps = cell.pivot(index="seed", columns="init", values="eps_t")
+        per_omega.append((eps["semantic"] - eps["positional"]).to_numpy())
+    corr = np.corrcoef(np.array(per_omega))
+    k = len(corr)
+    print(f"{k} omegas, {len(per_omega[0])} seeds: mean correlation across omegas "
+          f"{(corr.sum() - k) / (k * k - k):.3f}")
+
+
 def _write(rows: list[dict], path: Path) -> None:
     tmp = path.with_suffix(".tmp")
     with tmp.open("w", newline="") as fh:
@@ -202,7 +226,7 @@ def _write(rows: list[dict], path: Path) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
-    for name in ("run", "fit", "pair"):
+    for name in ("run", "fit", "pair", "shared"):
         s = sub.add_parser(name)
         s.add_argument("--omegas", type=lambda t: [float(v) for v in t.split(",")],
                        default=list(OMEGAS))
@@ -213,8 +237,9 @@ def main() -> None:
     for name in ("fit", "pair"):
         sub.choices[name].add_argument("--boot", type=int, default=2000)
     sub.choices["fit"].add_argument("--out", default="results/paper/crossings.csv")
+    sub.choices["shared"].add_argument("--csv", default="results/paper/fig3.csv")
     args = p.parse_args()
-    {"run": run, "fit": fit, "pair": pair}[args.cmd](args)
+    {"run": run, "fit": fit, "pair": pair, "shared": shared}[args.cmd](args)
 
 
 if __name__ == "__main__":
