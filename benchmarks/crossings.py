@@ -67,11 +67,14 @@ def run(args: argparse.Namespace) -> None:
                         progress=False), flush=True)
 
 
-def _cells(db: Path, omega: float) -> dict[float, dict[int, dict[str, tuple[float, ...]]]]:
-    """alpha -> seed -> init -> (eps_t, eps_g, eps_g_lin), the store's ok rows of one omega."""
+def _cells(db: Path, omega: float, d: int
+           ) -> dict[float, dict[int, dict[str, tuple[float, ...]]]]:
+    """alpha -> seed -> init -> (eps_t, eps_g, eps_g_lin), the store's ok rows of one omega
+    and one d."""
     con = sqlite3.connect(db)
     rows = con.execute("SELECT alpha, seed, init, eps_t, eps_g, eps_g_lin FROM runs "
-                       "WHERE name = ? AND status = 'ok'", (f"crossings-w{omega:g}",))
+                       "WHERE name = ? AND d = ? AND status = 'ok'",
+                       (f"crossings-w{omega:g}", d))
     out: dict = {}
     for alpha, seed, init, *vals in rows:
         out.setdefault(round(alpha, 6), {}).setdefault(seed, {})[init] = tuple(vals)
@@ -117,7 +120,7 @@ def fit(args: argparse.Namespace) -> None:
     theory = theory_table()
     rows = []
     for omega in args.omegas:
-        cells = _cells(Path(args.db), omega)
+        cells = _cells(Path(args.db), omega, args.d)
         cfg = config(omega, args.seeds, args.d)["grid"]["alpha"]
         a_c, a_l = sorted(cfg[:len(C_FACTORS)]), sorted(cfg[len(C_FACTORS):])
         seeds = sorted(set.intersection(*[
