@@ -159,8 +159,11 @@ def fit(args: argparse.Namespace) -> None:
         ax.errorbar([r[f"{key}_theory"] for r in rows], om,
                     xerr=[r[f"{key}_theory_err"] for r in rows], fmt="-", color=colour,
                     lw=1.5, label=f"{key}, theory (refined)")
-    ax.set(xlabel="alpha", ylabel="omega",
-           title=f"crossings at d = {args.d}, {rows[0]['seeds'] if rows else 0} seeds, sphere")
+    seeds = sorted({r["seeds"] for r in rows})
+    counts = f"{seeds[0]} to {seeds[-1]}" if len(seeds) > 1 else f"{seeds[0] if seeds else 0}"
+    ax.set(xlabel="alpha", ylabel="omega")
+    ax.set_title(f"crossings at d = {args.d}, {counts} seeds per omega, sphere teachers",
+                 fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
     png = Path(args.out).with_suffix(".png")
