@@ -27,10 +27,11 @@ from __future__ import annotations
 
 import argparse
 import csv
-import sqlite3
+import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 OMEGAS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4)
 C_FACTORS = (0.94, 1.0, 1.06)
@@ -46,15 +47,19 @@ def theory_table(path: Path = THEORY) -> dict[float, dict[str, float]]:
                 for r in csv.DictReader(fh)}
 
 
+def alphas(th: dict[str, float]) -> tuple[list[float], list[float]]:
+    """The alphas around the theory's alpha_c and around its alpha_l."""
+    return ([round(th["alpha_c"] * f, 4) for f in C_FACTORS],
+            [round(th["alpha_l"] * f, 4) for f in L_FACTORS])
+
+
 def config(omega: float, seeds: int, d: int) -> dict:
     """The sweep of one omega: both inits at the alphas around the theory's crossings."""
-    th = theory_table()[round(omega, 6)]
-    alphas = [round(th["alpha_c"] * f, 4) for f in C_FACTORS]
-    alphas += [round(th["alpha_l"] * f, 4) for f in L_FACTORS]
+    a_c, a_l = alphas(theory_table()[round(omega, 6)])
     return {"name": f"crossings-w{omega:g}",
             "base": {"d": d, "sigma": 0.5, "lam": 0.01, "omega": omega,
                      "teacher_norm": "sphere"},
-            "grid": {"alpha": alphas, "init": ["semantic", "positional"],
+            "grid": {"alpha": a_c + a_l, "init": ["semantic", "positional"],
                      "seed": f"300:{299 + seeds}:{seeds}"}}
 
 
@@ -67,32 +72,42 @@ def run(args: argparse.Namespace) -> None:
                         progress=False), flush=True)
 
 
-def _cells(db: Path, omega: float, d: int
-           ) -> dict[float, dict[int, dict[str, tuple[float, ...]]]]:
-    """alpha -> seed -> init -> (eps_t, eps_g, eps_g_lin), the store's ok rows of one omega
-    and one d."""
-    con = sqlite3.connect(db)
-    rows = con.execute("SELECT alpha, seed, init, eps_t, eps_g, eps_g_lin FROM runs "
-                       "WHERE name = ? AND d = ? AND status = 'ok'",
-                       (f"crossings-w{omega:g}", d))
-    out: dict = {}
-    for alpha, seed, init, *vals in rows:
-        out.setdefault(round(alpha, 6), {}).setdefault(seed, {})[init] = tuple(vals)
-    con.close()
-    return out
+def runs(db: str | Path, name: str) -> pd.DataFrame:
+    """The `ok` runs of one sweep in the store, with their teacher_norm and scalar q_star."""
+    from attnphase.stats import q_star_scalar
+    from attnphase.sweep.store import Store
+
+    with Store(db, create=False) as store:
+        columns, rows = store.query(name)
+    frame = pd.DataFrame(rows, columns=columns)
+    frame = frame[frame["status"] == "ok"].copy()
+    frame["teacher_norm"] = [json.loads(c).get("teacher_norm", "gaussian")
+                             for c in frame["config"]]
+    frame["q_star"] = [q_star_scalar(q) for q in frame["q_star"]]
+    return frame
 
 
-def per_seed(cells: dict, alphas: list[float], seeds: list[int]) -> tuple[np.ndarray, ...]:
-    """(delta_eps_t, eps_g_lin - eps_g of the global minimiser), each seeds x alphas."""
-    delta = np.empty((len(seeds), len(alphas)))
-    gap = np.empty_like(delta)
-    for j, a in enumerate(alphas):
-        for i, s in enumerate(seeds):
-            sem, pos = cells[a][s]["semantic"], cells[a][s]["positional"]
-            delta[i, j] = sem[0] - pos[0]
-            best = sem if sem[0] <= pos[0] else pos
-            gap[i, j] = best[2] - best[1]
-    return delta, gap
+def per_seed(frame: pd.DataFrame, alphas: list[float]) -> dict[str, np.ndarray]:
+    """Seeds x alphas (in the given order) over the seeds with both inits at every alpha:
+    delta_eps_t, gap (eps_g_lin - eps_g of the global minimiser) and q_star."""
+    from attnphase.transitions import global_minimiser
+
+    wide = frame.assign(alpha=frame["alpha"].round(6)).pivot(
+        index="seed", columns=["init", "alpha"], values=["eps_t", "eps_g", "eps_g_lin",
+                                                          "q_star"])
+    keys = [round(a, 6) for a in alphas]
+    cols = [(v, i, a) for v in ("eps_t", "eps_g", "eps_g_lin", "q_star")
+            for i in ("semantic", "positional") for a in keys]
+    wide = wide.reindex(columns=cols).dropna()
+
+    def get(v: str, init: str) -> np.ndarray:
+        return wide.loc[:, [(v, init, a) for a in keys]].to_numpy(float)
+
+    t_sem, t_pos = get("eps_t", "semantic"), get("eps_t", "positional")
+    gap = global_minimiser(get("eps_g_lin", "semantic") - get("eps_g", "semantic"),
+                           get("eps_g_lin", "positional") - get("eps_g", "positional"),
+                           t_sem, t_pos)
+    return {"delta": t_sem - t_pos, "gap": gap, "q_star": get("q_star", "semantic")}
 
 
 def zero(alphas: np.ndarray, y: np.ndarray) -> float:
@@ -116,31 +131,31 @@ def fit(args: argparse.Namespace) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from attnphase.io import atomic_path, write_csv_atomic
+
     rng = np.random.default_rng(0)
     theory = theory_table()
     rows = []
     for omega in args.omegas:
-        cells = _cells(Path(args.db), omega, args.d)
-        cfg = config(omega, args.seeds, args.d)["grid"]["alpha"]
-        a_c, a_l = sorted(cfg[:len(C_FACTORS)]), sorted(cfg[len(C_FACTORS):])
-        seeds = sorted(set.intersection(*[
-            {s for s, v in cells.get(round(a, 6), {}).items() if len(v) == 2} for a in cfg]))
-        if len(seeds) < 3:
-            print(f"omega {omega}: {len(seeds)} complete seeds, skipped")
-            continue
-        delta, _ = per_seed(cells, [round(a, 6) for a in a_c], seeds)
-        _, gap = per_seed(cells, [round(a, 6) for a in a_l], seeds)
+        frame = runs(args.db, f"crossings-w{omega:g}")
         th = theory[round(omega, 6)]
-        row = {"omega": omega, "seeds": len(seeds), "d": args.d}
-        for key, alphas, vals in (("alpha_c", a_c, delta), ("alpha_l", a_l, -gap)):
-            est, err = crossing(np.array(alphas), vals, args.boot, rng)
+        a_c, a_l = alphas(th)
+        cells = per_seed(frame[frame["d"] == args.d], a_c + a_l)
+        if len(cells["delta"]) < 3:
+            print(f"omega {omega}: {len(cells['delta'])} complete seeds, skipped")
+            continue
+        row = {"omega": omega, "seeds": len(cells["delta"]), "d": args.d}
+        c_cols, l_cols = slice(0, len(a_c)), slice(len(a_c), None)
+        for key, xs, vals in (("alpha_c", a_c, cells["delta"][:, c_cols]),
+                              ("alpha_l", a_l, -cells["gap"][:, l_cols])):
+            est, err = crossing(np.array(xs), vals, args.boot, rng)
             row |= {f"{key}_sim": est, f"{key}_sim_err": err, f"{key}_theory": th[key],
                     f"{key}_theory_err": th[f"{key}_err"],
                     f"{key}_rel": est / th[key] - 1, f"{key}_rel_err": err / th[key]}
         rows.append(row)
         print({k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()},
               flush=True)
-    _write(rows, Path(args.out))
+    write_csv_atomic(args.out, rows)
     print("| omega | seeds | alpha_c sim. | alpha_c theory | diff | alpha_l sim. "
           "| alpha_l theory | diff |\n| --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:
@@ -166,10 +181,8 @@ def fit(args: argparse.Namespace) -> None:
                  fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
-    png = Path(args.out).with_suffix(".png")
-    tmp = png.with_name(png.stem + ".tmp.png")
-    fig.savefig(tmp, dpi=130)
-    tmp.replace(png)
+    with atomic_path(Path(args.out).with_suffix(".png"), suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=130, format="png")
 
 
 def pair(args: argparse.Namespace) -> None:
@@ -177,56 +190,36 @@ def pair(args: argparse.Namespace) -> None:
     from attnphase.stats import estimate
 
     rng = np.random.default_rng(0)
-    con = sqlite3.connect(args.db)
-    rows = con.execute("SELECT alpha, seed, init, eps_t, q_star, config FROM runs "
-                       "WHERE name = 'sphere-check' AND status = 'ok'").fetchall()
-    con.close()
+    frame = runs(args.db, "sphere-check")
     for norm in ("sphere", "gaussian"):
-        cells: dict = {}
-        for alpha, seed, init, eps_t, q_star, cfg in rows:
-            if f'"teacher_norm": "{norm}"' in cfg:
-                cells.setdefault(alpha, {}).setdefault(seed, {})[init] = (eps_t, float(q_star))
-        alphas = sorted(cells)
-        seeds = sorted(set.intersection(*[{s for s, v in cells[a].items() if len(v) == 2}
-                                          for a in alphas]))
-        delta = np.array([[cells[a][s]["semantic"][0] - cells[a][s]["positional"][0]
-                           for a in alphas] for s in seeds])
-        q = np.array([cells[alphas[0]][s]["semantic"][1] for s in seeds])
-        est, err = crossing(np.array(alphas), delta, args.boot, rng)
-        cv = [estimate(delta[:, j], q, "cv").mean for j in range(len(alphas))]
-        print(f"{norm}: {len(seeds)} seeds, mean q_star {q.mean():.4f}; alpha_c {est:.4f} "
-              f"+- {err:.4f} (plain means); control variate {zero(np.array(alphas), cv):.4f}")
+        part = frame[frame["teacher_norm"] == norm]
+        xs = sorted(part["alpha"].unique())
+        cells = per_seed(part, xs)
+        delta, q = cells["delta"], cells["q_star"][:, 0]
+        est, err = crossing(np.array(xs), delta, args.boot, rng)
+        cv = [estimate(delta[:, j], q, "cv").mean for j in range(len(xs))]
+        print(f"{norm}: {len(q)} seeds, mean q_star {q.mean():.4f}; alpha_c {est:.4f} "
+              f"+- {err:.4f} (plain means); control variate {zero(np.array(xs), cv):.4f}")
 
 
 def shared(args: argparse.Namespace) -> None:
     """Mean correlation over pairs of omegas in [0.15, 0.4] of Fig. 3's per-seed
     delta_eps_t near the theory's alpha_c: near 1, the rows are one measurement."""
-    import pandas as pd
-
-    runs = pd.read_csv(args.csv, usecols=["alpha", "omega", "init", "seed", "eps_t"])
+    fig3 = pd.read_csv(args.csv, usecols=["alpha", "omega", "init", "seed", "eps_t"])
     theory = pd.read_csv(Path(args.csv).with_name("fig3_theory.csv"))
-    grid = np.sort(runs["alpha"].unique())
+    grid = np.sort(fig3["alpha"].unique())
     per_omega = []
     for omega, a_c in zip(theory["omega"], theory["alpha_c"], strict=True):
         if not 0.15 <= omega <= 0.4 + 1e-9 or not np.isfinite(a_c):
             continue
         alpha = grid[np.argmin(np.abs(grid - a_c))]
-        cell = runs[np.isclose(runs["omega"], omega) & np.isclose(runs["alpha"], alpha)]
+        cell = fig3[np.isclose(fig3["omega"], omega) & np.isclose(fig3["alpha"], alpha)]
         eps = cell.pivot(index="seed", columns="init", values="eps_t")
         per_omega.append((eps["semantic"] - eps["positional"]).to_numpy())
     corr = np.corrcoef(np.array(per_omega))
     k = len(corr)
     print(f"{k} omegas, {len(per_omega[0])} seeds: mean correlation across omegas "
           f"{(corr.sum() - k) / (k * k - k):.3f}")
-
-
-def _write(rows: list[dict], path: Path) -> None:
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("w", newline="") as fh:
-        wr = csv.DictWriter(fh, list(rows[0]) if rows else ["omega"])
-        wr.writeheader()
-        wr.writerows(rows)
-    tmp.replace(path)
 
 
 def main() -> None:
