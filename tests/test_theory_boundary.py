@@ -136,3 +136,22 @@ def test_alpha_c_below_a_lost_branch_where_the_positional_point_is_missing(monke
     monkeypatch.setattr(mod, "solve", lambda alpha, branch, **kw: _pt(alpha, branch,
                                                                       _sem(alpha)))
     assert mod._alpha_c(br) == pytest.approx(0.6, abs=1e-6)
+
+
+def test_root_stops_where_the_function_has_no_value():
+    """A NaN inside the bracket (a branch point that does not count, as for the appendix A
+    at omega 0.02) ends the search at the last bracket's estimate, inside the bracket,
+    instead of feeding NaN to the next solve."""
+    from attnphase.theory.boundary import _root
+
+    import math
+
+    calls = []
+
+    def f(x):
+        calls.append(x)
+        return float("nan") if len(calls) == 2 else math.exp(-3 * x) - 0.5
+
+    r = _root(f, 0.0, 1.0, 0.5, math.exp(-3) - 0.5, xtol=1e-6, max_eval=30)
+    assert len(calls) == 2
+    assert 0.0 < r < 1.0 and r == calls[-1]

@@ -54,7 +54,8 @@ def _root(f, a: float, b: float, fa: float, fb: float, xtol: float = 1e-3,
 
     The end values come from the grid (not recomputed); the bracket always holds the root.
     Stops when the bracket is shorter than `xtol` or two successive estimates differ by less
-    than `xtol` / 2.
+    than `xtol` / 2, or where f has no value (NaN: a branch point that does not count), with
+    the estimate from the last bracket.
     """
     side, prev = 0, None
     for _ in range(max_eval):
@@ -63,7 +64,7 @@ def _root(f, a: float, b: float, fa: float, fb: float, xtol: float = 1e-3,
             return c
         prev = c
         fc = f(c)
-        if abs(fc) < 1e-12:
+        if not np.isfinite(fc) or abs(fc) < 1e-12:
             return c
         if fc > 0:
             a, fa = c, fc
