@@ -79,3 +79,20 @@ def test_downcrossing_interpolates_the_last_sign_change():
     assert np.isnan(downcrossing(x, [-1, -1, -1, -1, -1]))
     # unsorted input and NaN are handled
     assert downcrossing([2.0, 1.0, 3.0], [-1.0, 1.0, np.nan]) == pytest.approx(1.5)
+
+
+def test_same_minimiser_is_a_tie_not_a_crossing():
+    """Both starts ending on one minimiser leave eps_t ~1e-9 relative apart, of either sign:
+    delta_eps_t is 0 there, so the last down-crossing is the real one (appendix A, where
+    from omega 0.2 up both starts end alike at large alpha)."""
+    e = 0.002
+    real = [+2e-5, +1e-5, -1e-5, -3e-5]  # a real crossing between the 2nd and 3rd alpha
+    noise = [+3e-12, -2e-12, +4e-12, -1e-12]  # then the same minimiser from both starts
+    rows = []
+    for k, dl in enumerate(real + noise):
+        rows.append(_row(0.1 * (k + 1), "semantic", 0, e + dl, 0.001))
+        rows.append(_row(0.1 * (k + 1), "positional", 0, e, 0.002))
+    p = paired(clean(pd.DataFrame(rows), "test")).sort_values("alpha")
+    np.testing.assert_array_equal(p["delta_eps_t"].to_numpy()[4:], 0.0)
+    np.testing.assert_allclose(p["delta_eps_t"].to_numpy()[:4], real, rtol=1e-6)
+    assert downcrossing(p["alpha"], p["delta_eps_t"]) == pytest.approx(0.25, rel=1e-6)

@@ -142,9 +142,9 @@ def test_root_stops_where_the_function_has_no_value():
     """A NaN inside the bracket (a branch point that does not count, as for the appendix A
     at omega 0.02) ends the search at the last bracket's estimate, inside the bracket,
     instead of feeding NaN to the next solve."""
-    from attnphase.theory.boundary import _root
-
     import math
+
+    from attnphase.theory.boundary import _root
 
     calls = []
 

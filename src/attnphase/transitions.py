@@ -7,6 +7,12 @@ same two rules, so both locate the transitions alike.
 with the lower training loss eps_t. A tie goes to the semantic one; a missing value (NaN: a
 failed run, a point that did not converge) loses to a present one.
 
+**Same minimiser.** Two initialisations that reach the same minimiser end with eps_t a
+rounding error apart (~1e-9 relative at the flow's tolerance), of either sign; read as a
+difference, that noise makes spurious crossings wherever both starts end alike (the
+appendix A from omega 0.2 up). `same_minimiser_as_zero` sets such differences, within
+`SAME_RTOL` (the project's criterion for "the same minimiser", docs/solver.md), to 0: a tie.
+
 **Crossing.** alpha_c is where `y = eps_t(semantic) - eps_t(positional)` changes sign and
 alpha_l where `y = eps_g(global minimiser) - eps_g_lin` does. The two sides are `y > 0`
 (positional global; linear better) and `y <= 0` (semantic global, ties included as above;
@@ -23,6 +29,18 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+SAME_RTOL = 1e-7  # eps_t relative difference below which two runs share their minimiser
+
+
+def same_minimiser_as_zero(eps_t_semantic: Any, eps_t_positional: Any) -> np.ndarray:
+    """eps_t(semantic) - eps_t(positional), 0 where the two agree to `SAME_RTOL` (elementwise)."""
+    sem = np.asarray(eps_t_semantic, dtype=float)
+    pos = np.asarray(eps_t_positional, dtype=float)
+    delta = sem - pos
+    with np.errstate(invalid="ignore"):
+        tie = np.abs(delta) <= SAME_RTOL * np.maximum(np.abs(sem), np.abs(pos))
+    return np.where(tie, 0.0, delta)
 
 
 def semantic_global(eps_t_semantic: Any, eps_t_positional: Any) -> Any:

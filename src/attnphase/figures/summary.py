@@ -18,7 +18,7 @@ import pandas as pd
 from ..config import BRANCH_INITS
 from ..errors import InputError
 from ..stats import ESTIMATORS, Estimate, estimate, q_star_scalar
-from ..transitions import global_minimiser, semantic_global
+from ..transitions import global_minimiser, same_minimiser_as_zero, semantic_global
 
 REQUIRED = ("d", "alpha", "omega", "sigma", "lam", "init", "seed", "eps_g", "eps_t", "m",
             "theta", "eps_g_lin")
@@ -90,7 +90,7 @@ def paired(df: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(index=wide.index)
     for c in ("eps_t", "eps_g"):
         out[f"{c}_semantic"], out[f"{c}_positional"] = sem[c], pos[c]
-    out["delta_eps_t"] = sem["eps_t"] - pos["eps_t"]
+    out["delta_eps_t"] = same_minimiser_as_zero(sem["eps_t"], pos["eps_t"])
     out["global_init"] = np.where(semantic_global(sem["eps_t"], pos["eps_t"]), "semantic",
                                   "positional")
     for c in cols:
