@@ -155,3 +155,45 @@ def test_root_stops_where_the_function_has_no_value():
     r = _root(f, 0.0, 1.0, 0.5, math.exp(-3) - 0.5, xtol=1e-6, max_eval=30)
     assert len(calls) == 2
     assert 0.0 < r < 1.0 and r == calls[-1]
+
+
+def test_alpha_l_takes_the_trivial_point_where_the_positional_branch_collapses():
+    """Appendix A at omega 0.1: every positional solve converges onto m = 0 (the trivial
+    point, eps_g flat at 3.5e-3, above eps_g_lin) and the semantic branch grows out of it
+    continuously at alpha 0.6 (below, the semantic solve returns the trivial point); its
+    eps_g crosses eps_g_lin at 0.65. alpha_l is that crossing (it was None: no usable
+    positional point, and no first-order alpha_c where the global minimiser switches)."""
+    import numpy as np
+
+    from attnphase.theory.boundary import _alpha_l
+
+    lin = 3.4e-3
+
+    def sem(a):
+        if a < 0.6:
+            p = _pt(a, "semantic", 1e-3 * a, theta=0.0)
+            p.eps_g = 3.5e-3
+        else:
+            p = _pt(a, "semantic", 1e-3 * a - 1e-6 * (a - 0.6), theta=0.5 * (a - 0.6))
+            p.eps_g = 3.5e-3 - 2e-3 * (a - 0.6)
+        return p
+
+    def triv(a):
+        p = _pt(a, "positional", 1e-3 * a, theta=0.0, m=0.0)
+        p.eps_g = 3.5e-3
+        return p
+
+    class Br:
+        alphas = np.array([0.3, 0.5, 0.7, 0.9])
+        kw = {}
+        sem = [_pt(a, "semantic", float("nan"), False, 0, float("nan")) for a in (0.3, 0.5)] + [
+            sem(a) for a in (0.7, 0.9)]
+        pos = [triv(a) for a in (0.3, 0.5, 0.7, 0.9)]
+
+        def at(self, alpha, branch, i, j):
+            return sem(alpha) if branch == "semantic" else triv(alpha)
+
+        def semantic_at(self, alpha, i, j):
+            return sem(alpha)
+
+    assert _alpha_l(Br(), None, lin) == pytest.approx(0.65, abs=1e-6)

@@ -176,17 +176,28 @@ def _below_lost(br: _Branches, cap: int) -> float | None:
     return None
 
 
+def _theta0(p: TheoryPoint, cap: int) -> bool:
+    """Whether a positional-branch point can stand for the theta = 0 side: on its branch, or
+    converged onto m = 0, the trivial fixed point, which is then the only theta = 0 solution
+    reached (the appendix A, whose tied attention cannot follow its positional pattern)."""
+    return _quasi(p, cap) or (p.converged and bool(np.isfinite(p.eps_g))
+                              and not on_branch(p))
+
+
 def _alpha_l(br: _Branches, alpha_c: float | None, lin: float) -> float | None:
     """The first down-crossing of eps_g(global minimiser) - eps_g_lin that can be located.
 
-    Semantic points stopped at the iteration cap count as in `_alpha_c` (`_quasi`)."""
+    Semantic points stopped at the iteration cap count as in `_alpha_c` (`_quasi`); a
+    positional solve that converged onto m = 0 counts as the theta = 0 candidate
+    (`_theta0`)."""
     a, cap = br.alphas, _cap(br)
 
     def pick(i: int) -> TheoryPoint | None:
         s, p = br.sem[i], br.pos[i]
-        if not (_quasi(s, cap) or _quasi(p, cap)):
+        ok = (_quasi(s, cap), _theta0(p, cap))
+        if not any(ok):
             return None
-        eps_t = [pt.eps_t if _quasi(pt, cap) else np.nan for pt in (s, p)]
+        eps_t = [pt.eps_t if good else np.nan for pt, good in zip((s, p), ok, strict=True)]
         return s if semantic_global(*eps_t) else p
 
     def on(b: str, i: int, j: int):
@@ -202,6 +213,10 @@ def _alpha_l(br: _Branches, alpha_c: float | None, lin: float) -> float | None:
             return _root(on(g0.branch, i, j), a[i], a[j], gaps[i], gaps[j])
         # the global minimiser switches branch inside the cell, at alpha_c
         ac = alpha_c if alpha_c is not None and a[i] <= alpha_c <= a[j] else None
+        if ac is None and g1.branch == "semantic" and not on_branch(g0):
+            # from the trivial point, continuously: below the bifurcation the semantic
+            # solve returns the trivial point, so eps_g on it is continuous across the cell
+            return _root(on("semantic", i, j), a[i], a[j], gaps[i], gaps[j])
         if ac is None and g1.branch == "semantic" and alpha_c is not None and alpha_c < a[i]:
             # semantic global on the whole cell, its point at a[i] missing (lost branch)
             f = on("semantic", i, j)
