@@ -197,3 +197,43 @@ def test_alpha_l_takes_the_trivial_point_where_the_positional_branch_collapses()
             return sem(alpha)
 
     assert _alpha_l(Br(), None, lin) == pytest.approx(0.65, abs=1e-6)
+
+
+def test_alpha_c_where_the_global_semantic_branch_ends(monkeypatch):
+    """Appendix A: no first-order crossing on the grid; the semantic branch, global from its
+    first grid point (0.7) down, ends at alpha 0.537 (below, a semantic solve ends on
+    theta = 0). alpha_c is that end, found to 1e-3 by warm steps and bisection, whether the
+    theta = 0 side is the trivial point (m = 0) or a positional one. Where the semantic
+    branch is no longer global at its end, there is no alpha_c from this rule."""
+    import importlib
+    import math
+
+    import numpy as np
+
+    mod = importlib.import_module("attnphase.theory.boundary")
+    end = 0.537
+
+    def sem(a, late=0.0):
+        on = a > end
+        return _pt(a, "semantic", 1e-3 * a + 1e-6 * (late - (a - end)) if on else 1e-3 * a,
+                   theta=0.3 * (a - end) if on else 0.0)
+
+    class Br:
+        alphas = np.array([0.3, 0.5, 0.7, 0.9])
+        kw = {}
+
+        def __init__(self, m, late=0.0):
+            self.m = m
+            self.pos = [self.positional_near(a) for a in self.alphas]
+            self.sem = [_pt(a, "semantic", math.nan, False, 0, math.nan) for a in (0.3, 0.5)]
+            self.sem += [sem(a, late) for a in (0.7, 0.9)]
+
+        def positional_near(self, alpha):
+            return _pt(alpha, "positional", 1e-3 * alpha, theta=0.0, m=self.m)
+
+    monkeypatch.setattr(mod, "solve", lambda alpha, branch, **kw: sem(alpha))
+    assert mod._alpha_c(Br(m=0.0)) == pytest.approx(end, abs=1e-3)
+    assert mod._branch_end(Br(m=0.02), 300) == pytest.approx(end, abs=1e-3)
+    # the semantic branch above eps_t(theta = 0) below 0.637: not global at its end
+    monkeypatch.setattr(mod, "solve", lambda alpha, branch, **kw: sem(alpha, late=0.1))
+    assert mod._branch_end(Br(m=0.0, late=0.1), 300) is None

@@ -29,6 +29,9 @@ from .linear import linear_theory
 
 QUASI_FLOOR = 1e-2  # theta below which a semantic point stopped at the cap is off its branch
 WALK = 0.025  # alpha step of the cold starts below a lost semantic branch
+# eps_t of the semantic rule and of the theta = 0 one differ by ~5e-6 relative where theta -> 0
+# (the appendix A's branch end, omega 0.3): within this, the semantic point is global there
+END_RTOL = 1e-5
 
 
 @dataclass
@@ -135,12 +138,59 @@ def _alpha_c(br: _Branches) -> float | None:
     delta = np.array([_delta(s, p, cap) for s, p in zip(br.sem, br.pos, strict=True)])
     cells = downcrossing_cells(a, delta)
     if not cells:
-        return _below_lost(br, cap)
+        below = _below_lost(br, cap)
+        return below if below is not None else _branch_end(br, cap)
     i, j = cells[-1]
 
     def f(x: float) -> float:
         return _delta(br.semantic_at(x, i, j), br.at(x, "positional", i, j), cap)
     return _root(f, a[i], a[j], delta[i], delta[j])
+
+
+def _branch_end(br: _Branches, cap: int, xtol: float = 1e-3) -> float | None:
+    """alpha_c where the semantic branch ends while it is the global minimiser.
+
+    Looked for only where no crossing was found otherwise (the appendix A, whose tied
+    attention cannot follow its positional pattern: its theta = 0 side is the trivial
+    point or a weak positional one, and the semantic branch grows out of theta = 0 or ends
+    at a fold close to it). If the semantic branch is global at its first grid point, it is
+    followed down with warm starts (steps of `WALK`, then bisection to `xtol`) to where it
+    ends; if it is still global there, the global minimiser changes branch at that end:
+    alpha_c. The theta = 0 side is the positional solve, or the trivial point it converged
+    onto (`_theta0`).
+    """
+    a = br.alphas
+    first = [k for k in range(len(a)) if _quasi(br.sem[k], cap)]
+    if not first or first[0] == 0:
+        return None
+    k = first[0]
+    if not (_theta0(br.pos[k], cap) and br.sem[k].eps_t <= br.pos[k].eps_t):
+        return None
+    def ended(p: TheoryPoint) -> bool:  # converged onto theta = 0: past the branch's end
+        return p.converged and bool(np.isfinite(p.eps_t)) and not on_branch(p)
+
+    on, hi = br.sem[k], float(a[k])
+    while True:
+        lo = hi - WALK
+        if lo <= a[0]:
+            return None
+        p = solve(lo, branch="semantic", init=on, **br.kw)
+        if not _quasi(p, cap):
+            if not ended(p):
+                return None  # a failed solve, not the branch's end
+            break
+        on, hi = p, lo
+    while hi - lo > xtol:
+        mid = 0.5 * (lo + hi)
+        p = solve(mid, branch="semantic", init=on, **br.kw)
+        if _quasi(p, cap):
+            on, hi = p, mid
+        elif ended(p):
+            lo = mid
+        else:
+            return None
+    zero = br.positional_near(hi)
+    return hi if _theta0(zero, cap) and on.eps_t <= zero.eps_t * (1 + END_RTOL) else None
 
 
 def _below_lost(br: _Branches, cap: int) -> float | None:
