@@ -234,6 +234,10 @@ def test_alpha_c_where_the_global_semantic_branch_ends(monkeypatch):
     monkeypatch.setattr(mod, "solve", lambda alpha, branch, **kw: sem(alpha))
     assert mod._alpha_c(Br(m=0.0)) == pytest.approx(end, abs=1e-3)
     assert mod._branch_end(Br(m=0.02), 300) == pytest.approx(end, abs=1e-3)
+    # one point on the walk falls off the branch (the rough map near a fold): stepped over
+    monkeypatch.setattr(mod, "solve", lambda alpha, branch, **kw: sem(alpha)
+                        if abs(alpha - 0.6) > 1e-6 else sem(0.0))
+    assert mod._branch_end(Br(m=0.0), 300) == pytest.approx(end, abs=1e-3)
     # the semantic branch above eps_t(theta = 0) below 0.637: not global at its end
     monkeypatch.setattr(mod, "solve", lambda alpha, branch, **kw: sem(alpha, late=0.1))
     assert mod._branch_end(Br(m=0.0, late=0.1), 300) is None

@@ -154,10 +154,11 @@ def _branch_end(br: _Branches, cap: int, xtol: float = 1e-3) -> float | None:
     attention cannot follow its positional pattern: its theta = 0 side is the trivial
     point or a weak positional one, and the semantic branch grows out of theta = 0 or ends
     at a fold close to it). If the semantic branch is global at its first grid point, it is
-    followed down with warm starts (steps of `WALK`, then bisection to `xtol`) to where it
-    ends; if it is still global there, the global minimiser changes branch at that end:
-    alpha_c. The theta = 0 side is the positional solve, or the trivial point it converged
-    onto (`_theta0`).
+    followed down with warm starts, in steps of `WALK`, then of `WALK` / 5, then by
+    bisection to `xtol`; a point that falls off the branch is stepped over once (the rough
+    map near a fold drops single points). If it is still global where it ends, the global
+    minimiser changes branch there: alpha_c. The theta = 0 side is the positional solve, or
+    the trivial point it converged onto (`_theta0`).
     """
     a = br.alphas
     first = [k for k in range(len(a)) if _quasi(br.sem[k], cap)]
@@ -166,29 +167,39 @@ def _branch_end(br: _Branches, cap: int, xtol: float = 1e-3) -> float | None:
     k = first[0]
     if not (_theta0(br.pos[k], cap) and br.sem[k].eps_t <= br.pos[k].eps_t):
         return None
-    def ended(p: TheoryPoint) -> bool:  # converged onto theta = 0: past the branch's end
-        return p.converged and bool(np.isfinite(p.eps_t)) and not on_branch(p)
 
-    on, hi = br.sem[k], float(a[k])
-    while True:
-        lo = hi - WALK
-        if lo <= a[0]:
-            return None
-        p = solve(lo, branch="semantic", init=on, **br.kw)
-        if not _quasi(p, cap):
-            if not ended(p):
-                return None  # a failed solve, not the branch's end
-            break
-        on, hi = p, lo
+    def at(x: float, on: TheoryPoint) -> TheoryPoint | bool | None:  # on it, past its end, failed
+        p = solve(x, branch="semantic", init=on, **br.kw)
+        if _quasi(p, cap):
+            return p
+        return None if p.converged and np.isfinite(p.eps_t) and not on_branch(p) else False
+
+    on, hi, lo = br.sem[k], float(a[k]), None
+    for step in (WALK, WALK / 5):
+        while True:
+            found = None
+            for x in (hi - step, hi - 2 * step):
+                if x <= a[0]:
+                    return None
+                p = at(x, on)
+                if p is False:
+                    return None  # a failed solve, not the branch's end
+                if p is not None:
+                    found = (p, x)
+                    break
+            if found is None:
+                lo = hi - 2 * step
+                break
+            on, hi = found
     while hi - lo > xtol:
         mid = 0.5 * (lo + hi)
-        p = solve(mid, branch="semantic", init=on, **br.kw)
-        if _quasi(p, cap):
-            on, hi = p, mid
-        elif ended(p):
+        p = at(mid, on)
+        if p is False:
+            return None
+        if p is None:
             lo = mid
         else:
-            return None
+            on, hi = p, mid
     zero = br.positional_near(hi)
     return hi if _theta0(zero, cap) and on.eps_t <= zero.eps_t * (1 + END_RTOL) else None
 
