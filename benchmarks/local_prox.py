@@ -28,6 +28,7 @@ import pandas as pd
 from attnphase.io import write_csv_atomic
 from attnphase.theory import fixed_point as fp
 from attnphase.theory.prox import ProxResult, polish
+from attnphase.transitions import downcrossing
 
 BRACKETS = {0.0: (0.55, 0.6, 0.65), 0.1: (0.7, 0.75, 0.8)}
 APPENDIX = ((0.1, 0.5), (0.1, 1.5))
@@ -96,13 +97,10 @@ def _fields(pts: dict[str, fp.TheoryPoint]) -> dict:
 
 
 def crossings(df: pd.DataFrame) -> pd.DataFrame:
-    """alpha_c per (mode, quad, omega): linear interpolation across delta_eps_t's sign change."""
+    """alpha_c per (mode, quad, omega): the first down-crossing of delta_eps_t."""
     out = []
     for (mode, quad, omega), g in df[df.check == "crossing"].groupby(["mode", "quad", "omega"]):
-        a, dl = g.alpha.to_numpy(), g.delta_eps_t.to_numpy()
-        k = np.flatnonzero(np.sign(dl[:-1]) != np.sign(dl[1:]))
-        ac = (a[k[0]] - dl[k[0]] * (a[k[0] + 1] - a[k[0]]) / (dl[k[0] + 1] - dl[k[0]])
-              if len(k) else np.nan)
+        ac = downcrossing(g.alpha, g.delta_eps_t, last=False)
         out.append(dict(mode=mode, quad=quad, omega=omega, alpha_c=ac))
     return pd.DataFrame(out)
 

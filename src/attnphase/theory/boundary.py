@@ -172,7 +172,7 @@ def _branch_end(br: _Branches, cap: int, xtol: float = 1e-3) -> float | None:
         p = solve(x, branch="semantic", init=on, **br.kw)
         if _quasi(p, cap):
             return p
-        return None if p.converged and np.isfinite(p.eps_t) and not on_branch(p) else False
+        return None if _collapsed(p) else False
 
     on, hi, lo = br.sem[k], float(a[k]), None
     for step in (WALK, WALK / 5):
@@ -237,12 +237,16 @@ def _below_lost(br: _Branches, cap: int) -> float | None:
     return None
 
 
+def _collapsed(p: TheoryPoint) -> bool:
+    """Converged, but off its branch: onto theta = 0 (semantic) or m = 0 (positional)."""
+    return p.converged and bool(np.isfinite(p.eps_t)) and not on_branch(p)
+
+
 def _theta0(p: TheoryPoint, cap: int) -> bool:
     """Whether a positional-branch point can stand for the theta = 0 side: on its branch, or
     converged onto m = 0, the trivial fixed point, which is then the only theta = 0 solution
     reached (the appendix A, whose tied attention cannot follow its positional pattern)."""
-    return _quasi(p, cap) or (p.converged and bool(np.isfinite(p.eps_g))
-                              and not on_branch(p))
+    return _quasi(p, cap) or _collapsed(p)
 
 
 def _alpha_l(br: _Branches, alpha_c: float | None, lin: float) -> float | None:
