@@ -2,8 +2,9 @@
 errors, alpha_c, alpha_l, alpha_merge with error bars, and the figure
 (docs/theory_rank2.md §10).
 
-Writes <out>_points.csv (one row per branch and alpha), <out>_boundary.csv and <out>.png;
-the same computation as `attnphase theory plot --rank 2`, with the numbers kept.
+Writes <out>_points.csv (one row per branch and alpha), <out>_boundary.csv (with the model's
+sigma and lam, so `attnphase reproduce appendix-rank2` can match it to its runs) and
+<out>.png; the same computation as `attnphase theory plot --rank 2`, with the numbers kept.
 `--from-csv` recomputes the boundary and the figure from a points CSV without solving.
 
     OMP_NUM_THREADS=1 nice -n 10 python benchmarks/rank2_boundary.py --omega 0.3 \
@@ -25,6 +26,7 @@ from attnphase.theory.rank2_plot import plot_rank2
 from attnphase.theory.rank2_quadrature import qmc_rule
 from attnphase.theory.rank2_solve import Rank2Point
 
+SIGMA, LAM = 0.5, 0.01  # the model of the paper's figures (and of appendix-rank2)
 INV = ("q_eig1", "q_eig2", "theta_norm", "m_norm", "q_11", "q_22", "q_12", "theta_1",
        "theta_2", "m_1", "m_2", "V_eig1", "V_eig2")
 
@@ -44,7 +46,7 @@ def points_from_csv(path: str) -> tuple[list[float], list[dict[str, Rank2Point]]
             err = {k[4:]: _num(v) for k, v in r.items() if k.startswith("err_")}
             fp = {k[6:]: _num(v) for k, v in r.items() if k.startswith("fperr_")}
             per[r["branch"]] = Rank2Point(
-                float(a), r["omega"], 0.5, 0.01, r["branch"], r["eps_g"], r["eps_t"],
+                float(a), r["omega"], SIGMA, LAM, r["branch"], r["eps_g"], r["eps_t"],
                 bool(r["converged"]), int(r["iterations"]), _num(r["residual"]),
                 _num(r["residual_qmc"]), {k: _num(r[k]) for k in INV}, err, None, fp_err=fp)
         pts.append({b: per[b] for b in BRANCHES if b in per})
@@ -62,19 +64,19 @@ def main() -> int:
     t = time.process_time()
     if a.from_csv:
         alphas, pts = points_from_csv(a.from_csv)
-        lin = linear_theory(a.omega, 0.5).eps_g_lin
+        lin = linear_theory(a.omega, SIGMA).eps_g_lin
         bd = boundary_from_points(alphas, pts, a.omega, lin, True)
     else:
         alphas = sorted(float(v) for v in a.alphas.split(","))
-        (bd,), points = boundary_rank2([a.omega], alphas, rule=qmc_rule(a.qmc, 8),
-                                       fp_error=True)
+        (bd,), points = boundary_rank2([a.omega], alphas, SIGMA, LAM,
+                                       rule=qmc_rule(a.qmc, 8), fp_error=True)
         pts = points[a.omega]
         rows = pd.DataFrame([p.row() for per in pts for p in per.values()])
         write_csv_atomic(f"{a.out}_points.csv", rows, "--out")
     cpu = time.process_time() - t
-    write_csv_atomic(f"{a.out}_boundary.csv", [{**bd.row(), "qmc": a.qmc, "cpu_s": cpu}],
-                     "--out")
-    plot_rank2(alphas, pts, bd, 0.5, 0.01, f"{a.out}.png")
+    write_csv_atomic(f"{a.out}_boundary.csv", [{**bd.row(), "sigma": SIGMA, "lam": LAM,
+                                                "qmc": a.qmc, "cpu_s": cpu}], "--out")
+    plot_rank2(alphas, pts, bd, SIGMA, LAM, f"{a.out}.png")
     print(bd.row(), f"CPU {cpu:.0f} s")
     return 0
 
