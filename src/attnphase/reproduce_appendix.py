@@ -3,6 +3,13 @@ figures (`attnphase.figures.appendix`, which lists the targets and draws them).
 
 The sweeps run here while the theory's solves run on `theoryjobs.pool()` worker processes,
 as for the main text's figures (`attnphase.reproduce`).
+
+The rank-2 theory (appendix-rank2) is not solved here: one omega costs 10-20 CPU minutes
+and needs an alpha grid chosen to bracket its crossing (docs/theory_rank2.md §10). It is
+made once per omega by `benchmarks/rank2_boundary.py`, whose `theory_rank2_w<omega>_boundary
+.csv` files are committed in results/paper; `rank2_theory` reads those in the output folder
+(so `--out results/paper` finds them) that match the runs' sigma and lambda and lie in their
+omega range. Without such files the figure is drawn from the simulations only.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import pandas as pd
 
 from .errors import InputError
 from .figures.appendix import TARGETS, draw
+from .figures.theorydata import Rank2Theory
 
 THEORY_POINTS = {"paper": 30, "quick": 8}  # alphas per theory branch in each slice
 
@@ -35,7 +43,8 @@ def run(names: list[str], out: str | Path, db: str | Path, quick: bool = False,
     specs = {t: [load_spec(config_path(s, quick)) for s in TARGETS[t].sweeps] for t in names}
     files: list[Path] = []
     with theory_pool() as pool:
-        pending = {t: _submit(pool, t, _spec_frame(specs[t]), points) for t in names if theory}
+        pending = {t: _submit(pool, t, _spec_frame(specs[t]), points, Path(out))
+                   for t in names if theory}
         frames = {}
         for t in names:
             parts = []
@@ -71,13 +80,14 @@ def figure(name: str, db: str | Path, out: str | Path, sweep: str | None = None,
     th = None
     if theory:
         with theory_pool() as pool:
-            th = _submit(pool, name, frame, THEORY_POINTS["paper"])()
+            th = _submit(pool, name, frame, THEORY_POINTS["paper"], Path(out))()
     return draw(name, frame, Path(out), th, estimator)
 
 
-def _submit(pool: Executor, name: str, frame: pd.DataFrame,
-            points: int) -> Callable[[], Any]:
-    """Submit the theory solves of a target; return a function that waits and assembles."""
+def _submit(pool: Executor, name: str, frame: pd.DataFrame, points: int,
+            out: Path) -> Callable[[], Any]:
+    """Submit the theory solves of a target; return a function that waits and assembles.
+    `out`: the output folder, where appendix-rank2's theory is read from (`rank2_theory`)."""
     from . import theoryjobs
     from .figures.slices import SliceTheory
     from .figures.theorydata import BRANCHES, ConcentrationTheory, Fig3Theory, TheoryCurves
@@ -116,7 +126,34 @@ def _submit(pool: Executor, name: str, frame: pd.DataFrame,
                    for b, f in zip(BRANCHES, fs, strict=True)}
             return ConcentrationTheory(pts, theoryjobs.linear_level(omega, sigma[0]))
         return points_theory
-    return lambda: None  # rank 2: no theory yet
+    return lambda: rank2_theory(out, frame)
+
+
+RANK2_BOUNDARIES = "theory_rank2_w*_boundary.csv"  # benchmarks/rank2_boundary.py's outputs
+
+
+def rank2_theory(folder: Path, frame: pd.DataFrame) -> Rank2Theory | None:
+    """The rank-2 theory's alpha_l(omega) from the boundary CSVs in `folder` made at the runs'
+    sigma and lambda, at omegas within the runs' range; None where there are none."""
+    sigma, lam, omegas = (_values(frame, c) for c in ("sigma", "lam", "omega"))
+    if len(sigma) != 1 or len(lam) != 1:
+        return None
+    rows, source = [], {}
+    for path in sorted(Path(folder).glob(RANK2_BOUNDARIES)):
+        for _, r in pd.read_csv(path).iterrows():
+            if not (np.isclose(r["sigma"], sigma[0]) and np.isclose(r["lam"], lam[0])
+                    and omegas[0] - 1e-9 <= r["omega"] <= omegas[-1] + 1e-9):
+                continue
+            key = round(float(r["omega"]), 10)
+            if key in source:
+                raise InputError(f"rank-2 theory at omega {key:g} in both {source[key]} and "
+                                 f"{path.name}")
+            source[key] = path.name
+            rows.append((key, float(r["alpha_l"]), float(r["alpha_l_err"])))
+    if not rows:
+        return None
+    omega, alpha_l, err = (np.array(c, dtype=float) for c in zip(*sorted(rows), strict=True))
+    return Rank2Theory(omega, alpha_l, err)
 
 
 def boundary_with_A(omega: float, sigma: float, lam: float,

@@ -2,8 +2,10 @@
 
 Maps of eps_g_lin - eps_g and of what each column of Q learns (|theta_k| and |m_k|/sigma^2).
 The columns of a rank-2 student are interchangeable, so in each run column 1 is the one with
-the larger |theta_k| (the more semantic one). No theory lines: the rank-2 theory
-(`attnphase.theory.curve_rank2`, docs/theory_rank2.md) has no phase boundary yet.
+the larger |theta_k| (the more semantic one). Theory (optional, `Rank2Theory`): the rank-2
+replica theory's alpha_l(omega) with its error bars (docs/theory_rank2.md §10), drawn on the
+eps_g_lin - eps_g map next to the simulations' alpha_l. The figure takes it as arrays; where
+they come from (the committed boundary CSVs) is `attnphase.reproduce_appendix`.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from ..transitions import downcrossing
 from . import style
 from .fig3 import _edges
 from .summary import over_seeds
+from .theorydata import Rank2Theory
 
 COLUMNS = ("theta_1", "m_1", "theta_2", "m_2")
 
@@ -53,9 +56,10 @@ def columns_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
-def make(frame: pd.DataFrame, out_dir: str | Path, stem: str = "appendix-rank2",
-         estimator: str = "cv") -> style.FigureResult:
-    """Six maps over alpha x omega: eps_g_lin - eps_g, eps_g, and theta_k, m_k/sigma^2."""
+def make(frame: pd.DataFrame, out_dir: str | Path, theory: Rank2Theory | None = None,
+         stem: str = "appendix-rank2", estimator: str = "cv") -> style.FigureResult:
+    """Six maps over alpha x omega: eps_g_lin - eps_g, eps_g, and theta_k, m_k/sigma^2; the
+    theory's alpha_l(omega) on the first when `theory` is given (None: simulations only)."""
     df = columns_frame(frame)
     sigma = float(df["sigma"].iloc[0])
     stats = over_seeds(df, ["omega", "alpha"], ["gap", "eps_g", *COLUMNS], estimator)
@@ -69,6 +73,10 @@ def make(frame: pd.DataFrame, out_dir: str | Path, stem: str = "appendix-rank2",
                                  "estimator": style.estimator_name(stats), **grid,
                                  "alpha_l_sim": np.array([downcrossing(alpha, -row)
                                                           for row in grid["gap"]])}
+    if theory is not None:
+        arrays.update({"theory_omega": np.asarray(theory.omega, dtype=float),
+                       "alpha_l_theory": np.asarray(theory.alpha_l, dtype=float),
+                       "alpha_l_theory_err": np.asarray(theory.alpha_l_err, dtype=float)})
     panels = (("gap", r"$\epsilon_g^{\rm lin} - \epsilon_g$", "diverging"),
               ("theta_1", r"column 1: $\theta_1$", style.CMAP_SEM),
               ("m_1", r"column 1: $m_1/\sigma^2$", style.CMAP_POS),
@@ -94,8 +102,12 @@ def make(frame: pd.DataFrame, out_dir: str | Path, stem: str = "appendix-rank2",
             bar.set_label(label)
             bar.formatter.set_powerlimits((-2, 2))
             if key == "gap":
+                if theory is not None:
+                    _theory_line(ax, arrays)
                 ax.plot(arrays["alpha_l_sim"], omega, "o", ms=5, mfc="white", mew=1.5,
                         color=style.ALPHA_L, label=r"$\alpha_\ell$ simulations")
+                ax.set_xlim(_edges(alpha)[[0, -1]])
+                ax.set_ylim(_edges(omega)[[0, -1]])
                 style.legend_below(ax)
             ax.set_xlabel(r"$\alpha = n/d$")
             ax.set_ylabel(r"$\omega$")
@@ -103,9 +115,18 @@ def make(frame: pd.DataFrame, out_dir: str | Path, stem: str = "appendix-rank2",
         fig.suptitle(rf"rank-2 student, rank-1 teacher, random init; $\sigma = {sigma:g}$, "
                      rf"$\lambda = {float(df['lam'].iloc[0]):g}$, $d = {int(df['d'].max())}$; "
                      f"{arrays['estimator']} over {style.seeds_text(stats['seeds'])}; "
-                     "column 1 = the column with the larger $\\theta_k$; no theory (rank 2)")
+                     "column 1 = the column with the larger $\\theta_k$; "
+                     + ("line: rank-2 theory" if theory is not None else "no theory"))
         files = style.save(fig, out_dir, stem)
     return style.FigureResult(files, arrays)
+
+
+def _theory_line(ax, arrays: dict) -> None:
+    """The theory's alpha_l(omega), with horizontal error bars (often narrower than the
+    line: the fixed points' QMC errors, docs/theory_rank2.md §10)."""
+    ax.errorbar(arrays["alpha_l_theory"], arrays["theory_omega"],
+                xerr=arrays["alpha_l_theory_err"], color=style.ALPHA_L, lw=2, marker="s",
+                ms=3.5, capsize=3, label=r"$\alpha_\ell$ rank-2 theory")
 
 
 def _load(value: object) -> object:

@@ -75,3 +75,17 @@ class ConcentrationTheory:
 
     points: dict[str, dict[str, float]]
     eps_g_lin: float
+
+
+@dataclass
+class Rank2Theory:
+    """The rank-2 theory's alpha_l(omega) with its error bars (docs/theory_rank2.md §10);
+    NaN alpha_l where no crossing lies on the theory's alpha grid."""
+
+    omega: np.ndarray
+    alpha_l: np.ndarray
+    alpha_l_err: np.ndarray
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame({"omega": self.omega, "alpha_l": self.alpha_l,
+                             "alpha_l_err": self.alpha_l_err})
