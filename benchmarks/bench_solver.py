@@ -35,7 +35,7 @@ from attnphase.train import solve
 
 REFERENCE = dict(sigma=0.5, omega=0.3, alpha=2.0, lam=0.01, init="semantic", rank=1,
                  A="paper", seed=0)
-REFERENCE_FLOW = {"rtol": 1e-6}  # FlowOptions
+REFERENCE_FLOW = {"rtol": 1e-6, "screen": None}  # FlowOptions: no screening pass
 SLICES = [
     *({"sigma": s} for s in (0.3, 0.7, 1.0)),
     *({"lam": v} for v in (0.001, 0.1)),
@@ -99,7 +99,7 @@ def run(cfg: Config, probe: int) -> dict:
     old = solve(Risk(X, Y, cfg.lam), Q0, "lbfgs", 2000, 1.0, cfg.tol)
     out.update(lbfgs_s=time.perf_counter() - start, lbfgs_steps=int(old.steps),
                lbfgs=summary(old.Q, old.risk, ds, cfg.d))
-    Qt, Rt, _, _, _ = flow(Risk(X, Y, cfg.lam), Q0, 100_000, cfg.tol,
+    Qt, Rt, _, _, _, _ = flow(Risk(X, Y, cfg.lam), Q0, 100_000, cfg.tol,
                            options=FlowOptions(**REFERENCE_FLOW))
     out["ref_flow"] = summary(Qt, Rt, ds, cfg.d)
     out["gd_s"] = paper_gd_seconds(X, Y, Q0, cfg.lam, probe)

@@ -51,7 +51,7 @@ def main() -> None:
                                         cfg.seed))[None, None]
         start = time.perf_counter()
         kw = {"options": FlowOptions(**args.options)} if args.options else {}
-        Q, R, g, steps, passes = flow(risk, Q0, 100_000, args.tol or cfg.tol, **kw)
+        Q, R, g, steps, passes, _ = flow(risk, Q0, 100_000, args.tol or cfg.tol, **kw)
         wall = time.perf_counter() - start
         o = overlaps(Q[0, 0].numpy(), ds.Q_star, ds.P)
         print(json.dumps({"label": args.label, "row": k, "regime": rows[k],

@@ -100,8 +100,8 @@ def main() -> None:
                 f.write(json.dumps(row) + "\n")
     for options in args.flow:
         start = time.perf_counter()
-        Q, R, g, steps, passes = flow(risk, Q0[None, None], 100_000, 1e-6,
-                                      options=FlowOptions(**options))
+        Q, R, g, steps, passes, _ = flow(risk, Q0[None, None], 100_000, 1e-6,
+                                         options=FlowOptions(**options))
         print(json.dumps({"d": args.d, "regime": change, "method": "flow", "options": options,
                           **state(Q, R, g, ds, cfg.d, 0.0), "t": None, "steps": int(steps),
                           "passes": int(passes[0]), "wall_s": time.perf_counter() - start}),

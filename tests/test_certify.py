@@ -97,7 +97,7 @@ def test_certified_flow_agrees_with_the_plain_flow_and_costs_both_runs():
     checked = solve(risk, Q0, "flow", 2000, tol=1e-8, options=FlowOptions(rtol=1e-4),
                     certify=2)
     assert checked.certified.tolist() == [[True, True]]
-    assert checked.rtol.tolist() == [1e-4]
+    assert checked.rtol.tolist() == [[1e-4, 1e-4]]
     torch.testing.assert_close(checked.risk, plain.risk, rtol=1e-9, atol=0)
     assert int(checked.passes) == int(plain.passes) + int(coarse.passes)
 
@@ -105,7 +105,8 @@ def test_certified_flow_agrees_with_the_plain_flow_and_costs_both_runs():
 def test_config_fields_reach_the_record_and_bad_values_are_named():
     base = dict(d=30, alpha=1.0, seed=2, test_samples=500)
     plain, checked = train_many([Config(**base), Config(**base, certify=1, flow_rtol=1e-4)])
-    assert plain.certified is None and plain.rtol == pytest.approx(1e-5)
+    # this path meets no negative curvature: it ends its screening pass, 100 x 1e-5
+    assert plain.certified is None and plain.rtol == pytest.approx(1e-3)
     assert checked.certified is True and checked.rtol == pytest.approx(1e-4)
     assert checked.eps_t == pytest.approx(plain.eps_t, rel=1e-6)
     assert Config(**base).hash() != Config(**base, certify=1).hash()
@@ -113,3 +114,15 @@ def test_config_fields_reach_the_record_and_bad_values_are_named():
         Config(**base, flow_rtol=0.5)
     with pytest.raises(InputError, match="certify = -1"):
         Config(**base, certify=-1)
+
+
+def test_flow_screen_field_reaches_the_solver_and_keeps_old_hashes():
+    base = dict(d=30, alpha=1.0, seed=2, test_samples=500)
+    screened, plain = train_many([Config(**base), Config(**base, flow_screen=1)])
+    assert screened.rtol == pytest.approx(1e-3) and plain.rtol == pytest.approx(1e-5)
+    assert screened.eps_t == pytest.approx(plain.eps_t, rel=1e-7)
+    # the default keeps the hashes of runs made before the field existed
+    assert Config(**base).hash() == Config(**base, flow_screen=100).hash()
+    assert Config(**base).hash() != Config(**base, flow_screen=1).hash()
+    with pytest.raises(InputError, match="flow_screen = 0.5"):
+        Config(**base, flow_screen=0.5)

@@ -11,6 +11,7 @@ from attnphase.data import generate
 from attnphase.flow import (
     GAMMA,
     FlowOptions,
+    _bends_back,
     _Point,
     conjugate_gradients,
     exprb32_step,
@@ -149,7 +150,7 @@ def _exprb_local_errors(tau: float) -> tuple[float, float]:
     here = _Point(Q, f, g, curv)
     mu = torch.full((1, 1), 1 / tau, dtype=torch.float64)
     tight = FlowOptions(krylov_frac=1e-12, krylov_rtol=1e-12, cg_iters=200)
-    s, err, ok, _ = exprb32_step(risk, here, mu, torch.ones(1, 1, dtype=bool), tight)
+    s, err, ok, _, _ = exprb32_step(risk, here, mu, torch.ones(1, 1, dtype=bool), tight)
     assert bool(ok.all())
     exact = rk4_path(risk, Q, tau / 400, tau)
     return float(err), float((Q + s - exact).norm())
@@ -263,3 +264,39 @@ def test_flow_rejects_an_unknown_method(small_data):
     Q0 = torch.ones(1, 1, small_data.d, 1, dtype=torch.float64)
     with pytest.raises(ValueError, match="'rk45'.*exprb32"):
         flow(risk, Q0, 10, 1e-6, options=FlowOptions(method="rk45"))
+
+
+def test_screening_pass_is_kept_on_benign_paths_and_rerun_where_the_path_bends():
+    """Both inits on one data set (issue 10's case 2 at d = 40): the semantic path meets no
+    negative curvature and keeps its screening pass (rtol 1e-3, fewer passes); the
+    positional one bends back, restarts at rtol 1e-5 and then is the plain flow itself.
+    Each ends where the plain flow (no screening) ends."""
+    ds, risk, _ = _problem("case2", "semantic")
+    Q0 = torch.stack([torch.from_numpy(initial_Q(i, ds.d, 1, ds.Q_star, ds.P, 102))
+                      for i in ("semantic", "positional")])[None]
+    screened = solve(risk, Q0, "flow", steps=2000, tol=1e-9)
+    plain = solve(risk, Q0, "flow", steps=2000, tol=1e-9, options=FlowOptions(screen=None))
+    assert screened.rtol[0].tolist() == pytest.approx([1e-3, 1e-5])
+    assert plain.rtol[0].tolist() == pytest.approx([1e-5, 1e-5])
+    assert int(screened.steps[0, 0]) < int(plain.steps[0, 0])
+    assert int(screened.steps[0, 1]) >= int(plain.steps[0, 1])  # the abandoned pass counts
+    torch.testing.assert_close(screened.risk, plain.risk, rtol=1e-9, atol=0)
+    for c in (0, 1):
+        for a, b in zip(_invariants(screened.Q[0, c].numpy(), ds),
+                        _invariants(plain.Q[0, c].numpy(), ds), strict=True):
+            np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_a_path_bends_back_on_negative_curvature_or_a_growing_gradient():
+    def point(g: float) -> _Point:
+        return _Point(torch.zeros(1, 4, 2, 1), torch.zeros(1, 4), torch.full((1, 4, 2, 1), g),
+                      torch.zeros(1, 4, 1, 1, 1))
+
+    accept = torch.tensor([[True, True, False, True]])
+    along = torch.tensor([[-1e-3, 1.0, 1.0, 1.0]])
+    here, new = point(1e-4), point(2e-4)
+    new.g[0, 3] = 1e-5  # the last student's gradient shrinks
+    bends = _bends_back(here, new, accept, along, tol=1e-6)
+    assert bends.tolist() == [[True, True, False, False]]
+    # growth at the rounding level near the end (below 10 tol) does not count
+    assert not bool(_bends_back(point(5e-6), point(6e-6), accept, along.abs(), 1e-6).any())

@@ -59,7 +59,7 @@ def test_lanczos_phi_matches_dense_for_a_batch_of_students(k):
         return torch.where(rows[:, None, None, None], out, 0.0)
 
     atol = torch.full((B, c), 1e-12, dtype=torch.float64)
-    x, Hx, ok, products = lanczos_phi(apply, v, tau, k, active, atol, 40, rtol=1e-12)
+    x, Hx, ok, products, _ = lanczos_phi(apply, v, tau, k, active, atol, 40, rtol=1e-12)
     assert bool(ok[active].all())
     assert products.tolist()[0] <= n + 1  # exact after n vectors (Krylov space is all)
     for b in range(B):
@@ -89,13 +89,13 @@ def test_lanczos_phi_stops_early_on_a_loose_tolerance():
     one = torch.ones(1, 1, dtype=torch.bool)
     tau = torch.full((1, 1), 2.0, dtype=torch.float64)
     eig = torch.from_numpy(S[:, 3].copy()).reshape(1, 1, n, 1)
-    x, _, _, products = lanczos_phi(apply, eig, tau, 1, one, torch.full((1, 1), 1e-10), 40)
+    x, _, _, products, _ = lanczos_phi(apply, eig, tau, 1, one, torch.full((1, 1), 1e-10), 40)
     assert int(products[0]) == 1  # the Krylov space is invariant after one product
     np.testing.assert_allclose(x.reshape(-1).numpy(), _dense(H.numpy(), S[:, 3], 2.0, 1),
                                atol=1e-12)
     v = torch.from_numpy(rng.standard_normal((1, 1, n, 1)))
     want = _dense(H.numpy(), v.reshape(-1).numpy(), 2.0, 1)
     tol = 1e-3 * np.linalg.norm(want)
-    x, _, ok, products = lanczos_phi(apply, v, tau, 1, one, torch.full((1, 1), tol), 40)
+    x, _, ok, products, _ = lanczos_phi(apply, v, tau, 1, one, torch.full((1, 1), tol), 40)
     assert bool(ok.all()) and int(products[0]) < n // 2
     assert np.linalg.norm(x.reshape(-1).numpy() - want) < 3 * tol

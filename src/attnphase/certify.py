@@ -123,8 +123,8 @@ def certified_flow(
     def run(rows: torch.Tensor, rtol: float) -> EndPoint:
         sub = risk if rows.numel() == Q0.shape[0] else risk.restrict(rows)
         budget = math.ceil(steps * STEPS_GROWTH ** max(0.0, math.log10(opt.rtol / rtol)))
-        Q, R, g, n_steps, passes = flow(sub, Q0[rows], budget, tol, progress,
-                                        replace(opt, rtol=rtol))
+        Q, R, g, n_steps, passes, _ = flow(sub, Q0[rows], budget, tol, progress,
+                                           replace(opt, rtol=rtol))
         return EndPoint(Q, R, g, n_steps, passes, grad_norm(g) <= tol)
 
     return refine(run, Q0.shape[0], opt.rtol, refinements, Q0.device)

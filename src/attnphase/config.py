@@ -170,6 +170,10 @@ class Config:
     flow_rtol: float | None = param(None, float, "flow: local error of a step at most this "
                                     "times ||Q|| (default 1e-5)", low=0, high=0.25,
                                     low_open=True, optional=True)
+    flow_screen: float = param(100.0, float, "flow: a first pass at this times the step "
+                               "tolerance (at most 1e-2); a path that meets negative curvature "
+                               "is re-run at the tolerance (default 100; 1: no first pass)",
+                               low=1, high=1e6)
     certify: int = param(0, int, "flow: compare the end point with the flow at 10x the "
                          "tolerance, refining 10x at a time up to this many times until two "
                          "agree; records `certified` (default 0: no check)", low=0, high=4)
@@ -238,7 +242,7 @@ class Config:
         d["n"] = self.n_samples
         d.pop("alpha")
         for name, default in (("teacher_norm", "gaussian"), ("flow_rtol", None),
-                              ("certify", 0)):
+                              ("flow_screen", 100.0), ("certify", 0)):
             if d[name] == default:  # the default keeps the hashes of older runs
                 d.pop(name)
         blob = json.dumps(d, sort_keys=True, default=float)

@@ -157,7 +157,8 @@ def data_key(cfg: Config) -> tuple:
 def shape_key(cfg: Config) -> tuple:
     """Fields that must agree for runs to train as one batch."""
     return (cfg.d, cfg.L, cfg.rank, cfg.n_samples, cfg.dtype, cfg.device, cfg.solver,
-            cfg.solver_steps, cfg.solver_lr, cfg.tol, cfg.flow_rtol, cfg.certify)
+            cfg.solver_steps, cfg.solver_lr, cfg.tol, cfg.flow_rtol, cfg.flow_screen,
+            cfg.certify)
 
 
 def _dataset(cfg: Config, data: Dataset | None) -> Dataset:
@@ -195,7 +196,9 @@ def _train_batch(
                 where[j] = (b, s)
     risk = Risk(X, Y, lam.to(device))
     bar, update = _progress_bar(ref, progress)
-    options = FlowOptions() if ref.flow_rtol is None else FlowOptions(rtol=ref.flow_rtol)
+    options = FlowOptions(screen=ref.flow_screen)
+    if ref.flow_rtol is not None:
+        options.rtol = ref.flow_rtol
     out = solve(risk, Q0.to(device), ref.solver, ref.solver_steps, ref.solver_lr, ref.tol,
                 progress=update, options=options, certify=ref.certify)
     if bar:
@@ -214,7 +217,7 @@ def _train_batch(
             "passes": int(out.passes[b]),
             "wall_s": wall,
             "certified": None if out.certified is None else bool(out.certified[b, s]),
-            "rtol": None if out.rtol is None else float(out.rtol[b]),
+            "rtol": None if out.rtol is None else float(out.rtol[b, s]),
         })
     return trained
 

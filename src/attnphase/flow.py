@@ -55,6 +55,7 @@ from .objective import Risk
 Progress = Callable[[int, torch.Tensor], None]
 METHODS = ("exprb32", "ros2")
 GAMMA = 1 + 2**-0.5  # ROS2's gamma (L-stable, order 2 for any Jacobian)
+SCREEN_MAX = 1e-2  # the screening pass's step tolerance, at most
 
 
 @dataclass
@@ -72,6 +73,8 @@ class FlowOptions:
     krylov_frac: float = 0.3  # exprb32: Krylov error at most this fraction of the tolerance
     krylov_rtol: float = 0.1  # exprb32: and at most this fraction of the Krylov result
     mu_min: float = 1e-30  # tau at most 1 / mu_min (steps are Newton's long before)
+    screen: float | None = 100.0  # exprb32: first pass at this x rtol (at most SCREEN_MAX);
+    # a student whose path meets negative curvature there restarts at rtol (None: no screen)
 
 
 @dataclass
@@ -140,27 +143,39 @@ def flow(
     tol: float,
     progress: Progress | None = None,
     options: FlowOptions | None = None,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Follow the gradient flow from Q0 (B, c, d, r) to a point with grad_norm <= tol.
 
-    Returns (Q, R, grad, steps, passes): passes over X per data set (B,), counting two per
-    risk-and-gradient evaluation and per Hessian-vector product.
+    With `options.screen` (exprb32), every student first follows the flow at the looser step
+    tolerance `screen * rtol` (at most SCREEN_MAX); a student whose path there meets
+    negative curvature (`_bends_back`) is restarted from Q0 at rtol. Each student gets
+    `steps` trial steps per pass.
+
+    Returns (Q, R, grad, steps, passes, rtol): accepted steps per student over both passes,
+    passes over X per data set (B,), counting two per risk-and-gradient evaluation and per
+    Hessian-vector product, and the step tolerance of each student's end point (B, c).
     """
     opt = options or FlowOptions()
     if opt.method not in METHODS:
         raise ValueError(f"FlowOptions.method is {opt.method!r}; expected one of {METHODS}")
     Q0 = Q0.double()
     P = invariant_projector(Q0)
-    here = _evaluate(risk, _project(Q0, P).clone(), P)
+    start = _project(Q0, P).clone()
+    here = _evaluate(risk, start.clone(), P)
     B, c = here.f.shape
     passes = torch.full((B,), 2, dtype=torch.long, device=Q0.device)
     n_steps = torch.zeros(B, c, dtype=torch.long, device=Q0.device)
+    trials = torch.zeros(B, c, dtype=torch.long, device=Q0.device)
     active = grad_norm(here.g) > tol
-    mu = _initial_mu(risk, here, active)
+    mu0 = _initial_mu(risk, here, active)
     passes += 2
-    mu_cap = opt.mu_max * mu
+    mu = mu0.clone()
+    loose = _screen_rtol(opt)
+    screening = torch.full((B, c), loose is not None, device=Q0.device) & active
+    rtol = torch.full((B, c), opt.rtol, dtype=torch.float64, device=Q0.device)
+    rtol[screening] = loose or opt.rtol
     sub, key = risk, None
-    for step in range(steps):
+    for step in range(2 * steps):
         live = active.any(1).nonzero().flatten()
         if live.numel() == 0:
             break
@@ -170,15 +185,47 @@ def flow(
         idx = (live[:, None], cols[None, :])
         part = _Point(here.Q[idx], here.f[idx], here.g[idx], here.curv[idx])
         P_part = None if P is None else P[idx]
-        accept, new, mu_live, n_hvp = _step(sub, part, mu[idx], active[idx], opt, P_part)
+        accept, new, mu_live, n_hvp, bends = _step(sub, part, mu[idx], active[idx], opt,
+                                                   P_part, rtol[idx], tol)
         passes[live] += 2 * (n_hvp + 1)
         _update(here, idx, new, accept)
         mu[idx] = mu_live
         n_steps[idx] += accept.long()
-        active[idx] &= (grad_norm(here.g[idx]) > tol) & (mu_live < mu_cap[idx])
+        trials[idx] += active[idx].long()
+        restart = torch.zeros_like(active)
+        restart[idx] = bends & screening[idx] & active[idx]
+        if bool(restart.any()):
+            passes += _restart(risk, here, start, P, restart)
+            mu = torch.where(restart, mu0, mu)
+            trials = torch.where(restart, 0, trials)
+            screening &= ~restart
+            rtol = torch.where(restart, opt.rtol, rtol)
+        active[idx] &= ((grad_norm(here.g[idx]) > tol) & (mu[idx] < opt.mu_max * mu0[idx])
+                        & (trials[idx] < steps))
         if progress:
             progress(step, grad_norm(here.g))
-    return here.Q, here.f, here.g, n_steps, passes
+    return here.Q, here.f, here.g, n_steps, passes, rtol
+
+
+def _screen_rtol(opt: FlowOptions) -> float | None:
+    """The screening pass's step tolerance, or None where there is no screening."""
+    if opt.screen is None or opt.method != "exprb32":
+        return None
+    loose = min(opt.screen * opt.rtol, SCREEN_MAX)
+    return loose if loose > opt.rtol else None
+
+
+def _restart(risk: Risk, here: _Point, start: torch.Tensor, P: torch.Tensor | None,
+             restart: torch.Tensor) -> torch.Tensor:
+    """Move the students `restart` (B, c) back to their start; returns the passes (B,)."""
+    rows = restart.any(1).nonzero().flatten()
+    fresh = _evaluate(risk.restrict(rows), start[rows], None if P is None else P[rows])
+    pick = restart[rows]
+    sel = (rows[:, None], torch.arange(restart.shape[1], device=rows.device)[None, :])
+    _update(here, sel, fresh, pick)
+    cost = torch.zeros(restart.shape[0], dtype=torch.long, device=restart.device)
+    cost[rows] = 2
+    return cost
 
 
 def invariant_projector(Q0: torch.Tensor, rtol: float = 1e-10) -> torch.Tensor | None:
@@ -252,8 +299,8 @@ def ros2_step(
 
 def exprb32_step(
     risk: Risk, here: _Point, mu: torch.Tensor, active: torch.Tensor, opt: FlowOptions,
-    P: torch.Tensor | None = None,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    P: torch.Tensor | None = None, rtol: torch.Tensor | float | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """One step of the third-order exponential Rosenbrock method exprb32 (Hochbruck,
     Ostermann and Schweitzer 2009) of dQ/dt = F(Q) = -grad R, time step tau = 1 / mu, with
     J = -H the exact Jacobian at Q:
@@ -264,35 +311,43 @@ def exprb32_step(
 
     The first stage is the exact flow of the local quadratic model, so the estimate sees only
     the nonlinearity: a relaxation in a near-quadratic basin takes long steps, and a step
-    near a saddle follows the exponential escape exactly. Returns (step, error estimate,
-    Krylov converged, products per data set)."""
+    near a saddle follows the exponential escape exactly. `rtol` (per student, default
+    opt.rtol) sets the Krylov accuracy. Returns (step, error estimate, Krylov converged,
+    products per data set, g^T H g / g^T g: the curvature along the flow at Q)."""
     tau = 1.0 / mu
-    atol = opt.krylov_frac * (opt.rtol * _norm(here.Q) + opt.atol)
+    rtol = opt.rtol if rtol is None else rtol
+    atol = opt.krylov_frac * (rtol * _norm(here.Q) + opt.atol)
 
     def apply(V: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
         return _project(risk.hvp(here.curv, _project(V, P), rows), P)
 
-    u1, Hu1, ok1, n1 = lanczos_phi(apply, -here.g, tau, 1, active, atol, opt.cg_iters,
-                                   opt.krylov_rtol)
+    u1, Hu1, ok1, n1, along = lanczos_phi(apply, -here.g, tau, 1, active, atol,
+                                          opt.cg_iters, opt.krylov_rtol)
     _, gU = risk.value_and_grad(here.Q + u1)
     D = -_project(gU, P) + here.g + Hu1
     # the correction only needs the absolute bound: an accepted one is below the tolerance
-    e, _, ok2, n2 = lanczos_phi(apply, D, tau, 3, active, atol, opt.cg_iters, float("inf"))
+    e, _, ok2, n2, _ = lanczos_phi(apply, D, tau, 3, active, atol, opt.cg_iters,
+                                   float("inf"))
     e = 2 * e
-    return u1 + e, _norm(e), ok1 & ok2, n1 + n2
+    return u1 + e, _norm(e), ok1 & ok2, n1 + n2, along
 
 
 def _step(
     risk: Risk, here: _Point, mu: torch.Tensor, active: torch.Tensor, opt: FlowOptions,
-    P: torch.Tensor | None,
-) -> tuple[torch.Tensor, _Point, torch.Tensor, torch.Tensor]:
+    P: torch.Tensor | None, rtol: torch.Tensor, tol: float,
+) -> tuple[torch.Tensor, _Point, torch.Tensor, torch.Tensor, torch.Tensor]:
     """One trial step per active student: (accepted, the trial point, next mu, HVPs and
-    gradients used per data set); P (or None) projects on the invariant subspaces."""
-    method, order = (exprb32_step, 3) if opt.method == "exprb32" else (ros2_step, 2)
-    s, err, ok, n_hvp = method(risk, here, mu, active, opt, P)
+    gradients used per data set, bends back: `_bends_back`); P (or None) projects on the
+    invariant subspaces, rtol (per student) is the step tolerance."""
+    if opt.method == "exprb32":
+        s, err, ok, n_hvp, along = exprb32_step(risk, here, mu, active, opt, P, rtol)
+        order = 3
+    else:
+        s, err, ok, n_hvp = ros2_step(risk, here, mu, active, opt, P)
+        along, order = torch.ones_like(mu), 2
     new = _evaluate(risk, here.Q + s, P)
     qn = _norm(here.Q)
-    ratio = err / (opt.rtol * qn + opt.atol)
+    ratio = err / (rtol * qn + opt.atol)
     short = _norm(s) <= opt.max_rel_step * qn
     accept = active & ok & short & (new.f <= here.f) & (ratio <= 1)
     # the estimate grows like tau^order: aim at `safety` of the tolerance; after a rejection
@@ -300,7 +355,18 @@ def _step(
     factor = (ratio.clamp_min(1e-12) ** (1 / order) / opt.safety).clamp(0.2, 5.0)
     factor = torch.where(accept, factor, torch.where(ok, factor.clamp_min(2.0), 16.0))
     mu = torch.where(active, (mu * factor).clamp_min(opt.mu_min), mu)
-    return accept, new, mu, n_hvp + 1
+    return accept, new, mu, n_hvp + 1, _bends_back(here, new, accept, along, tol)
+
+
+def _bends_back(here: _Point, new: _Point, accept: torch.Tensor, along: torch.Tensor,
+                tol: float) -> torch.Tensor:
+    """Has the path met negative curvature? Along the flow d||g||^2/dt = -2 g^T H g, so in a
+    region where H is positive definite the gradient only shrinks; the flow's curvature
+    g^T H g / g^T g below zero at Q, or an accepted step on which ||g|| grew (above the
+    rounding level near the end, 10 tol), marks a path near a saddle, where the end point
+    can depend on small errors along the way."""
+    g0, g1 = grad_norm(here.g), grad_norm(new.g)
+    return (along < 0) | (accept & (g1 > g0) & (g0 > 10 * tol))
 
 
 def _update(here: _Point, idx: tuple[torch.Tensor, torch.Tensor], new: _Point,

@@ -53,7 +53,7 @@ def lanczos_phi(
     atol: torch.Tensor,
     iters: int,
     rtol: float = 0.1,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """x = tau phi_k(-tau H) v per student (v, x: (B, c, d, r); tau, atol: (B, c)), with H
     applied by `apply(V, rows)` (needed only on the data sets `rows`, (B,) bool).
 
@@ -63,9 +63,11 @@ def lanczos_phi(
     keeps the steps near a minimiser Newton-like (tau phi_1(-tau H) -> H^-1 as tau grows). Full
     reorthogonalisation keeps the basis orthonormal (m is small; the products dominate).
 
-    Returns (x, H x, converged, products per data set (B,)); H x is exact in exact
+    Returns (x, H x, converged, products per data set (B,), rayleigh); H x is exact in exact
     arithmetic from the Lanczos relation H V_m = V_m T_m + beta_m v_{m+1} e_m^T, so it costs
-    no further product. Inactive students, and those with v = 0, return x = 0.
+    no further product; rayleigh (B, c) is the first Lanczos coefficient v^T H v / v^T v, the
+    curvature of H along v. Inactive students, and those with v = 0, return x = 0 and
+    rayleigh = 0.
     """
     B, c = v.shape[:2]
     norm = inner(v, v).sqrt()
@@ -119,4 +121,5 @@ def lanczos_phi(
                                  w / b.clamp_min(1e-300)[..., None, None], 0.0))
         # a stopped student's later alphas and betas stay 0: T_m splits into blocks and
         # its first block, the only one e_1 sees, keeps the coefficients it stopped with
-    return x, Hx, done, products
+    rayleigh = alpha[0] if alpha else torch.zeros(B, c, dtype=v.dtype, device=v.device)
+    return x, Hx, done, products, rayleigh

@@ -22,8 +22,8 @@ HELP: dict[str, str] = {name: p.help for name, p in PARAMS.items()}
 # the options shared by several sub-commands
 DATA_OPTIONS = ("d", "alpha", "n", "omega", "sigma", "L", "teacher_rank", "teacher_norm", "A",
                 "seed", "dtype")
-TRAIN_OPTIONS = ("rank", "init", "lam", "solver", "steps", "lr", "tol", "flow_rtol", "certify",
-                 "test_samples", "eps_g_method", "device")
+TRAIN_OPTIONS = ("rank", "init", "lam", "solver", "steps", "lr", "tol", "flow_rtol",
+                 "flow_screen", "certify", "test_samples", "eps_g_method", "device")
 
 
 class Parser(argparse.ArgumentParser):

@@ -37,7 +37,7 @@ class SolverResult:
     steps: torch.Tensor
     passes: torch.Tensor  # passes over the inputs X of each data set, (B,)
     certified: torch.Tensor | None = None  # flow with certify > 0: the end point checked (B, c)
-    rtol: torch.Tensor | None = None  # flow: the step tolerance of each data set's end point (B,)
+    rtol: torch.Tensor | None = None  # flow: the step tolerance of each end point (B, c)
 
 
 STATUS_NOTES = {
@@ -81,12 +81,10 @@ def solve(
             end, certified, rtol = certified_flow(risk, Q0, steps, tol, opt, certify, progress)
             gn = grad_norm(end.g)
             return SolverResult(end.Q, end.R, gn, gn <= tol, end.steps, end.passes, certified,
-                                rtol)
-        Q, R, g, n_steps, passes = flow(risk, Q0, steps, tol, progress, opt)
+                                rtol[:, None].expand(certified.shape))
+        Q, R, g, n_steps, passes, rtol = flow(risk, Q0, steps, tol, progress, opt)
         gn = grad_norm(g)
-        return SolverResult(Q, R, gn, gn <= tol, n_steps, passes, None,
-                            torch.full(passes.shape, opt.rtol, dtype=torch.float64,
-                                       device=passes.device))
+        return SolverResult(Q, R, gn, gn <= tol, n_steps, passes, None, rtol)
     run = {"lbfgs": lbfgs, "gd": gradient_descent, "adam": adam}[solver]
     return run(risk, Q0, steps, lr, tol, progress)
 
