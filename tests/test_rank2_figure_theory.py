@@ -12,7 +12,7 @@ import pytest
 from attnphase.errors import InputError
 from attnphase.figures import rank2
 from attnphase.figures.theorydata import Rank2Theory
-from attnphase.reproduce_appendix import rank2_theory
+from attnphase.reproduce_appendix import _submit, rank2_theory
 
 ALPHAS = (0.5, 1.0, 1.5, 2.0)
 OMEGAS = (0.1, 0.3)
@@ -98,3 +98,10 @@ def test_rank2_theory_refuses_two_files_at_one_omega(tmp_path):
     _boundary_csv(tmp_path / "theory_rank2_w0.10_boundary.csv", 0.1, 0.96)
     with pytest.raises(InputError, match="omega 0.1"):
         rank2_theory(tmp_path, _frame())
+
+
+def test_reproduce_reads_rank2_theory_from_the_output_folder(tmp_path):
+    _boundary_csv(tmp_path / "theory_rank2_w0.3_boundary.csv", 0.3, 1.42)
+    th = _submit(None, "appendix-rank2", _frame(), 8, tmp_path)()  # no solves: no pool
+    np.testing.assert_allclose((th.omega, th.alpha_l), ([0.3], [1.42]))
+    assert _submit(None, "appendix-rank2", _frame(), 8, tmp_path / "elsewhere")() is None
