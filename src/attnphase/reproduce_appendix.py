@@ -4,12 +4,14 @@ figures (`attnphase.figures.appendix`, which lists the targets and draws them).
 The sweeps run here while the theory's solves run on `theoryjobs.pool()` worker processes,
 as for the main text's figures (`attnphase.reproduce`).
 
-The rank-2 theory (appendix-rank2) is not solved here: one omega costs 10-20 CPU minutes
-and needs an alpha grid chosen to bracket its crossing (docs/theory_rank2.md §10). It is
-made once per omega by `benchmarks/rank2_boundary.py`, whose `theory_rank2_w<omega>_boundary
-.csv` files are committed in results/paper; `rank2_theory` reads those in the output folder
-(so `--out results/paper` finds them) that match the runs' sigma and lambda and lie in their
-omega range. Without such files the figure is drawn from the simulations only.
+The rank-2 theory (appendix-rank2) is not solved here: each omega needs an alpha grid
+chosen by hand to bracket its crossing, with points close enough for the continuation
+(docs/theory_rank2.md §10), and costs 1.5-2.5 CPU minutes (8-13 where the grid reaches down
+to the merger near alpha 0.5); a grid that misses the crossing gives no alpha_l. It is made
+once per omega by `benchmarks/rank2_boundary.py`, whose `theory_rank2_w<omega>_boundary.csv`
+files are committed in results/paper; `rank2_theory` reads those in the output folder (so
+`--out results/paper` finds them) made at the runs' sigma and lambda and within their omega
+range. Without such files the figure is drawn from the simulations only.
 """
 
 from __future__ import annotations
