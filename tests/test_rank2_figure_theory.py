@@ -105,3 +105,4 @@ def test_reproduce_reads_rank2_theory_from_the_output_folder(tmp_path):
     th = _submit(None, "appendix-rank2", _frame(), 8, tmp_path)()  # no solves: no pool
     np.testing.assert_allclose((th.omega, th.alpha_l), ([0.3], [1.42]))
     assert _submit(None, "appendix-rank2", _frame(), 8, tmp_path / "elsewhere")() is None
+    assert _submit(None, "appendix-rank2", _frame(), 8)() is None  # no output folder given

@@ -87,9 +87,10 @@ def figure(name: str, db: str | Path, out: str | Path, sweep: str | None = None,
 
 
 def _submit(pool: Executor, name: str, frame: pd.DataFrame, points: int,
-            out: Path) -> Callable[[], Any]:
+            out: Path | None = None) -> Callable[[], Any]:
     """Submit the theory solves of a target; return a function that waits and assembles.
-    `out`: the output folder, where appendix-rank2's theory is read from (`rank2_theory`)."""
+    `out`: the output folder, where appendix-rank2's theory is read from (`rank2_theory`;
+    None: no rank-2 theory)."""
     from . import theoryjobs
     from .figures.slices import SliceTheory
     from .figures.theorydata import BRANCHES, ConcentrationTheory, Fig3Theory, TheoryCurves
@@ -128,7 +129,7 @@ def _submit(pool: Executor, name: str, frame: pd.DataFrame, points: int,
                    for b, f in zip(BRANCHES, fs, strict=True)}
             return ConcentrationTheory(pts, theoryjobs.linear_level(omega, sigma[0]))
         return points_theory
-    return lambda: rank2_theory(out, frame)
+    return lambda: None if out is None else rank2_theory(out, frame)
 
 
 RANK2_BOUNDARIES = "theory_rank2_w*_boundary.csv"  # benchmarks/rank2_boundary.py's outputs
