@@ -6,9 +6,9 @@ as for the main text's figures (`attnphase.reproduce`).
 
 The rank-2 theory (appendix-rank2) is not solved here: each omega needs an alpha grid
 chosen by hand to bracket its crossing, with points close enough for the continuation
-(docs/theory_rank2.md §10), and costs 1.5-2.5 CPU minutes (8-13 where the grid reaches down
-to the merger near alpha 0.5); a grid that misses the crossing gives no alpha_l. It is made
-once per omega by `benchmarks/rank2_boundary.py`, whose `theory_rank2_w<omega>_boundary.csv`
+(docs/theory_rank2.md §10), and costs 1.3-2.6 CPU minutes (8.5-13 where the grid reaches
+down to the merger near alpha 0.5); a grid that misses the crossing gives no alpha_l. It is
+made once per omega by `benchmarks/rank2_boundary.py`, whose `theory_rank2_w<omega>_boundary.csv`
 files are committed in results/paper; `rank2_theory` reads those in the output folder (so
 `--out results/paper` finds them) made at the runs' sigma and lambda and within their omega
 range. Without such files the figure is drawn from the simulations only.
