@@ -7,12 +7,14 @@ rtol 1e-5 on the same data: steps, passes over X, wall time, the tolerance of th
 (1e-3: the screening pass was kept; 1e-5: the path bent back and was re-run), and whether
 the two end at the same point (bench_solver.same_point).
 
-    OMP_NUM_THREADS=1 python benchmarks/bench_screen.py [--rows 0,3,...] [--d 1000]
+    OMP_NUM_THREADS=1 python benchmarks/bench_screen.py [--rows 0,3,...] [--d 1000] \
+        [--options '{"patience": 10}']
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 
 import torch
@@ -41,6 +43,8 @@ def main() -> None:
     p.add_argument("--d", type=int, default=1000)
     p.add_argument("--rows", type=lambda v: [int(k) for k in v.split(",")], default=None,
                    help="these slices only (indices into bench_solver.SLICES)")
+    p.add_argument("--options", type=json.loads, default={},
+                   help="FlowOptions fields of the screened run, as JSON")
     args = p.parse_args()
     torch.set_num_threads(1)
     chosen = [SLICES[k] for k in args.rows] if args.rows is not None else SLICES
@@ -51,7 +55,7 @@ def main() -> None:
     print("|" + " --- |" * len(cols))
     for change in [{}] + chosen:
         cfg = config(args.d, change)
-        new = run(cfg, FlowOptions())
+        new = run(cfg, FlowOptions(**args.options))
         old = run(cfg, FlowOptions(screen=None))
         name = ", ".join(f"{k} {v}" for k, v in change.items()) or "reference"
         cells = [name, f"{new['rtol']:g}", new["steps"], new["passes"], f"{new['s']:.2f}",

@@ -73,8 +73,9 @@ class FlowOptions:
     krylov_frac: float = 0.3  # exprb32: Krylov error at most this fraction of the tolerance
     krylov_rtol: float = 0.1  # exprb32: and at most this fraction of the Krylov result
     mu_min: float = 1e-30  # tau at most 1 / mu_min (steps are Newton's long before)
-    screen: float | None = 100.0  # exprb32: first pass at this x rtol (at most SCREEN_MAX);
-    # a student whose path meets negative curvature there restarts at rtol (None: no screen)
+    screen: float | None = 100.0  # exprb32: steps at this x rtol (at most SCREEN_MAX) where
+    # the path meets no negative curvature (flow's _Schedule; None: rtol everywhere)
+    patience: int = 5  # accepted steps without a bend before a stretch at rtol may loosen
 
 
 @dataclass
@@ -146,14 +147,15 @@ def flow(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Follow the gradient flow from Q0 (B, c, d, r) to a point with grad_norm <= tol.
 
-    With `options.screen` (exprb32), every student first follows the flow at the looser step
-    tolerance `screen * rtol` (at most SCREEN_MAX); a student whose path there meets
-    negative curvature (`_bends_back`) is restarted from Q0 at rtol. Each student gets
-    `steps` trial steps per pass.
+    With `options.screen` (exprb32) the step tolerance follows the path (`_Schedule`): rtol
+    wherever the path has met negative curvature since its last checkpoint, `screen * rtol`
+    (at most SCREEN_MAX) elsewhere. Each student gets `steps` trial steps, again after a
+    restart from Q0.
 
-    Returns (Q, R, grad, steps, passes, rtol): accepted steps per student over both passes,
-    passes over X per data set (B,), counting two per risk-and-gradient evaluation and per
-    Hessian-vector product, and the step tolerance of each student's end point (B, c).
+    Returns (Q, R, grad, steps, passes, rtol): accepted steps per student (all of them,
+    abandoned stretches included), passes over X per data set (B,), counting two per
+    risk-and-gradient evaluation and per Hessian-vector product, and per student (B, c) the
+    tolerance of its path's bends: rtol, or the looser one for a path that never bent.
     """
     opt = options or FlowOptions()
     if opt.method not in METHODS:
@@ -170,10 +172,7 @@ def flow(
     mu0 = _initial_mu(risk, here, active)
     passes += 2
     mu = mu0.clone()
-    loose = _screen_rtol(opt)
-    screening = torch.full((B, c), loose is not None, device=Q0.device) & active
-    rtol = torch.full((B, c), opt.rtol, dtype=torch.float64, device=Q0.device)
-    rtol[screening] = loose or opt.rtol
+    plan = _Schedule.of(here, mu, opt)
     sub, key = risk, None
     for step in range(2 * steps):
         live = active.any(1).nonzero().flatten()
@@ -186,29 +185,109 @@ def flow(
         part = _Point(here.Q[idx], here.f[idx], here.g[idx], here.curv[idx])
         P_part = None if P is None else P[idx]
         accept, new, mu_live, n_hvp, bends = _step(sub, part, mu[idx], active[idx], opt,
-                                                   P_part, rtol[idx], tol)
+                                                   P_part, plan.rtol()[idx], tol)
         passes[live] += 2 * (n_hvp + 1)
         _update(here, idx, new, accept)
         mu[idx] = mu_live
         n_steps[idx] += accept.long()
         trials[idx] += active[idx].long()
-        restart = torch.zeros_like(active)
-        restart[idx] = bends & screening[idx] & active[idx]
+        bent, moved = (torch.zeros_like(active) for _ in range(2))
+        bent[idx], moved[idx] = bends & active[idx], accept
+        restart = plan.advance(here, mu, bent, moved)
         if bool(restart.any()):
             passes += _restart(risk, here, start, P, restart)
             mu = torch.where(restart, mu0, mu)
             trials = torch.where(restart, 0, trials)
-            screening &= ~restart
-            rtol = torch.where(restart, opt.rtol, rtol)
         active[idx] &= ((grad_norm(here.g[idx]) > tol) & (mu[idx] < opt.mu_max * mu0[idx])
                         & (trials[idx] < steps))
         if progress:
             progress(step, grad_norm(here.g))
-    return here.Q, here.f, here.g, n_steps, passes, rtol
+    return here.Q, here.f, here.g, n_steps, passes, plan.end_rtol()
+
+
+SCREEN, EXACT, LOOSE = 0, 1, 2  # a student's phase in `_Schedule`
+
+
+@dataclass
+class _Schedule:
+    """The step tolerance of each student along its path (docs/solver.md, "The screening
+    pass"). A path whose errors cannot change its end point, one that meets no negative
+    curvature, may be followed at the loose tolerance; a stretch that bends back must be
+    followed at rtol from a point computed at rtol.
+
+    SCREEN: loose, from the start; a bend sends the student back to its start (`advance`
+    returns it) in EXACT. EXACT: rtol; once the path has bent back in EXACT (the bend the
+    looser path ran into lies ahead until then), after `patience` accepted steps without a
+    bend the point is saved and the student goes on in LOOSE. LOOSE: loose, from that
+    checkpoint; a bend sends it back to the checkpoint in EXACT, with twice the patience.
+    """
+
+    phase: torch.Tensor
+    calm: torch.Tensor  # accepted steps since the last bend in EXACT (-1: none yet)
+    patience: torch.Tensor
+    bent: torch.Tensor  # has the path ever bent back
+    saved: _Point
+    saved_mu: torch.Tensor
+    loose: float
+    exact: float
+
+    @classmethod
+    def of(cls, here: _Point, mu: torch.Tensor, opt: FlowOptions) -> _Schedule:
+        loose = _screen_rtol(opt)
+        first = EXACT if loose is None else SCREEN
+        zeros = torch.zeros_like(mu, dtype=torch.long)
+        return cls(zeros + first, zeros - 1, zeros + opt.patience, zeros.bool(),
+                   _Point(here.Q.clone(), here.f.clone(), here.g.clone(), here.curv.clone()),
+                   mu.clone(), loose or opt.rtol, opt.rtol)
+
+    def rtol(self) -> torch.Tensor:
+        """The step tolerance of each student now (B, c)."""
+        return self._pick(self.phase == EXACT)
+
+    def end_rtol(self) -> torch.Tensor:
+        """rtol where the path bent back, the loose tolerance where it never did."""
+        return self._pick(self.bent)
+
+    def _pick(self, exact: torch.Tensor) -> torch.Tensor:
+        loose = torch.full(exact.shape, self.loose, dtype=torch.float64, device=exact.device)
+        return loose.masked_fill(exact, self.exact)
+
+    def advance(self, here: _Point, mu: torch.Tensor, bent: torch.Tensor,
+                moved: torch.Tensor) -> torch.Tensor:
+        """Update the phases after a step (bent, moved: (B, c) bool, per student); returns
+        the students to restart from their start. Students that leave LOOSE are put back at
+        their checkpoint (here and mu in place)."""
+        restart = bent & (self.phase == SCREEN)
+        back = bent & (self.phase == LOOSE)
+        if bool(back.any()):
+            _copy(here, self.saved, back)
+            mu.copy_(torch.where(back, self.saved_mu, mu))
+            self.patience = torch.where(back, 2 * self.patience, self.patience)
+        self.bent |= bent
+        self.phase = torch.where(restart | back, EXACT, self.phase)
+        exact = self.phase == EXACT
+        self.calm = torch.where(restart | back, -1, torch.where(
+            exact & bent, 0, torch.where(exact & moved & (self.calm >= 0), self.calm + 1,
+                                         self.calm)))
+        go = exact & (self.calm >= self.patience) & (self.loose > self.exact)
+        if bool(go.any()):
+            _copy(self.saved, here, go)
+            self.saved_mu = torch.where(go, mu, self.saved_mu)
+            self.phase = torch.where(go, LOOSE, self.phase)
+        return restart
+
+
+def _copy(dst: _Point, src: _Point, mask: torch.Tensor) -> None:
+    """dst <- src for the students `mask` (B, c)."""
+    m = mask[..., None, None]
+    dst.Q.copy_(torch.where(m, src.Q, dst.Q))
+    dst.g.copy_(torch.where(m, src.g, dst.g))
+    dst.f.copy_(torch.where(mask, src.f, dst.f))
+    dst.curv.copy_(torch.where(m[..., None], src.curv, dst.curv))
 
 
 def _screen_rtol(opt: FlowOptions) -> float | None:
-    """The screening pass's step tolerance, or None where there is no screening."""
+    """The loose step tolerance, or None where there is none."""
     if opt.screen is None or opt.method != "exprb32":
         return None
     loose = min(opt.screen * opt.rtol, SCREEN_MAX)

@@ -6,7 +6,8 @@ Targets (configs `configs/paper/<sweep>.yaml` and `configs/quick/<sweep>.yaml`):
 
 - `appendix-sigma`, `appendix-lambda`, `appendix-omega`: slices against alpha (`slices`);
 - `appendix-A`: the Fig. 3 phase diagrams for A = [[0.3, 0.7], [0.8, 0.2]] (`fig3`);
-- `appendix-rank2`: a rank-2 student over alpha x omega (`rank2`; no theory yet);
+- `appendix-rank2`: a rank-2 student over alpha x omega (`rank2`; theory: alpha_l(omega)
+  read from the committed rank-2 boundary CSVs, `attnphase.reproduce_appendix.rank2_theory`);
 - `appendix-optim`: GD from both inits, Adam from a random init (`optim`);
 - the finite-size figure is `concentration` (d up to 4000 at paper scale).
 
@@ -67,9 +68,11 @@ def draw(name: str, frame: pd.DataFrame, out: Path, th: Any, estimator: str) -> 
                    for k in ("omega", "alpha_c_sim", "alpha_l_sim", "alpha_c_theory",
                              "alpha_l_theory") if k in result.arrays}
     elif name == "appendix-rank2":
-        result = rank2.make(frame, out, stem=name, estimator=estimator)
-        summary = {"omega": [float(o) for o in result.arrays["omega"]],
-                   "alpha_l_sim": [_num(x) for x in result.arrays["alpha_l_sim"]]}
+        result = rank2.make(frame, out, th, stem=name, estimator=estimator)
+        theory_frame = None if th is None else th.to_frame()
+        summary = {k: [_num(x) for x in np.atleast_1d(result.arrays[k])]
+                   for k in ("omega", "alpha_l_sim", "theory_omega", "alpha_l_theory",
+                             "alpha_l_theory_err") if k in result.arrays}
     else:
         result = optim.make(frame, out, th, stem=name, estimator=estimator)
         stats = result.arrays.pop("stats")
