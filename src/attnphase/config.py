@@ -170,10 +170,10 @@ class Config:
     flow_rtol: float | None = param(None, float, "flow: local error of a step at most this "
                                     "times ||Q|| (default 1e-5)", low=0, high=0.25,
                                     low_open=True, optional=True)
-    flow_screen: float = param(100.0, float, "flow: a first pass at this times the step "
-                               "tolerance (at most 1e-2); a path that meets negative curvature "
-                               "is re-run at the tolerance (default 100; 1: no first pass)",
-                               low=1, high=1e6)
+    flow_screen: float = param(100.0, float, "flow: the step tolerance is this many times "
+                               "looser (at most 1e-2) wherever the path meets no negative "
+                               "curvature (default 100; 1: the same everywhere)", low=1,
+                               high=1e6)
     certify: int = param(0, int, "flow: compare the end point with the flow at 10x the "
                          "tolerance, refining 10x at a time up to this many times until two "
                          "agree; records `certified` (default 0: no check)", low=0, high=4)
