@@ -23,6 +23,12 @@ estimate (it grows like tau^3). This controls the time-discretisation error alon
 path, so the end point is the flow's limit to the accuracy the path's sensitivity allows
 (docs/solver.md, "How the time error is controlled").
 
+The tolerance itself follows the path (`_Schedule`, docs/solver.md "The screening pass"):
+`screen` times looser wherever the path meets no negative curvature along the flow (there
+nearby paths converge and the errors are forgotten), rtol through the stretches where it
+does (near saddles, where the end point depends on small errors); a path that bends back
+is followed again at rtol from its start, or from the last point computed at rtol.
+
 `FlowOptions(method="ros2")` takes the former default's steps instead: the two-stage
 linearly implicit Rosenbrock method ROS2 (Verwer et al. 1999; `ros2_step`: two conjugate-
 gradient solves with H + mu I, controlled by the linearly implicit Euler step's error,
