@@ -212,6 +212,7 @@ def flow(
 
 
 SCREEN, EXACT, LOOSE = 0, 1, 2  # a student's phase in `_Schedule`
+EVERY = (slice(None), slice(None))  # every data set and student, as an index of `_update`
 
 
 @dataclass
@@ -266,7 +267,7 @@ class _Schedule:
         restart = bent & (self.phase == SCREEN)
         back = bent & (self.phase == LOOSE)
         if bool(back.any()):
-            _copy(here, self.saved, back)
+            _update(here, EVERY, self.saved, back)
             mu.copy_(torch.where(back, self.saved_mu, mu))
             self.patience = torch.where(back, 2 * self.patience, self.patience)
         self.bent |= bent
@@ -277,19 +278,10 @@ class _Schedule:
                                          self.calm)))
         go = exact & (self.calm >= self.patience) & (self.loose > self.exact)
         if bool(go.any()):
-            _copy(self.saved, here, go)
+            _update(self.saved, EVERY, here, go)
             self.saved_mu = torch.where(go, mu, self.saved_mu)
             self.phase = torch.where(go, LOOSE, self.phase)
         return restart
-
-
-def _copy(dst: _Point, src: _Point, mask: torch.Tensor) -> None:
-    """dst <- src for the students `mask` (B, c)."""
-    m = mask[..., None, None]
-    dst.Q.copy_(torch.where(m, src.Q, dst.Q))
-    dst.g.copy_(torch.where(m, src.g, dst.g))
-    dst.f.copy_(torch.where(mask, src.f, dst.f))
-    dst.curv.copy_(torch.where(m[..., None], src.curv, dst.curv))
 
 
 def _screen_rtol(opt: FlowOptions) -> float | None:
@@ -305,9 +297,7 @@ def _restart(risk: Risk, here: _Point, start: torch.Tensor, P: torch.Tensor | No
     """Move the students `restart` (B, c) back to their start; returns the passes (B,)."""
     rows = restart.any(1).nonzero().flatten()
     fresh = _evaluate(risk.restrict(rows), start[rows], None if P is None else P[rows])
-    pick = restart[rows]
-    sel = (rows[:, None], torch.arange(restart.shape[1], device=rows.device)[None, :])
-    _update(here, sel, fresh, pick)
+    _update(here, (rows, slice(None)), fresh, restart[rows])
     cost = torch.zeros(restart.shape[0], dtype=torch.long, device=restart.device)
     cost[rows] = 2
     return cost
@@ -454,9 +444,9 @@ def _bends_back(here: _Point, new: _Point, accept: torch.Tensor, along: torch.Te
     return (along < 0) | (accept & (g1 > g0) & (g0 > 10 * tol))
 
 
-def _update(here: _Point, idx: tuple[torch.Tensor, torch.Tensor], new: _Point,
-            accept: torch.Tensor) -> None:
-    """Move the accepted students among `idx` (data sets, students) to the trial point."""
+def _update(here: _Point, idx: tuple[torch.Tensor | slice, torch.Tensor | slice],
+            new: _Point, accept: torch.Tensor) -> None:
+    """Move the accepted students among `idx` (data sets, students) to the point `new`."""
     a = accept[..., None, None]
     here.Q[idx] = torch.where(a, new.Q, here.Q[idx])
     here.g[idx] = torch.where(a, new.g, here.g[idx])
