@@ -18,19 +18,14 @@ import json
 import time
 
 import torch
-from bench_solver import REFERENCE, SLICES, config, same_point, summary
+from bench_solver import REFERENCE, SLICES, config, problem, same_point, summary
 
-from attnphase.data import generate
 from attnphase.flow import FlowOptions, flow
 from attnphase.objective import Risk
-from attnphase.student import initial_Q
 
 
 def run(cfg, options: FlowOptions) -> dict:
-    ds = generate(cfg)
-    X, Y = torch.from_numpy(ds.X)[None], torch.from_numpy(ds.Y)[None]
-    Q0 = torch.from_numpy(initial_Q(cfg.init, cfg.d, cfg.rank, ds.Q_star, ds.P,
-                                    cfg.seed))[None, None]
+    ds, X, Y, Q0 = problem(cfg)
     start = time.perf_counter()
     Q, R, _, steps, passes, rtol = flow(Risk(X, Y, cfg.lam), Q0, 20_000, cfg.tol,
                                         options=options)

@@ -84,11 +84,17 @@ def paper_gd_seconds(X, Y, Q0, lam: float, probe: int) -> float:
     return (time.perf_counter() - start) * 5000 / probe
 
 
-def run(cfg: Config, probe: int) -> dict:
+def problem(cfg: Config):
+    """The data set, its X and Y as a batch of one, and the student's start (1, 1, d, r)."""
     ds = generate(cfg)
     X, Y = torch.from_numpy(ds.X)[None], torch.from_numpy(ds.Y)[None]
     Q0 = torch.from_numpy(initial_Q(cfg.init, cfg.d, cfg.rank, ds.Q_star, ds.P,
                                     cfg.seed))[None, None]
+    return ds, X, Y, Q0
+
+
+def run(cfg: Config, probe: int) -> dict:
+    ds, X, Y, Q0 = problem(cfg)
     out: dict = {}
     start = time.perf_counter()
     res = solve(Risk(X, Y, cfg.lam), Q0, "flow", 2000, 1.0, cfg.tol)
