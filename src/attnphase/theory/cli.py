@@ -18,6 +18,8 @@ from .fixed_point import BRANCHES, curve, values
 from .linear import linear_theory
 from .rank2_cli import add_rank2_args, run_boundary_rank2, run_curve_rank2, run_plot_rank2
 from .refined_boundary import refined_boundary
+from .refined_curve import BRANCHES as REFINED
+from .refined_curve import refined_curve
 
 A_HELP = "2 x 2 positional matrix: 'paper', 'appendix' or a,b,c,d (row-major)"
 
@@ -31,6 +33,9 @@ def register(subparsers) -> None:
     _model_args(c)
     c.add_argument("--alphas", default="0.05:2:40", help="'a,b,c' or 'start:stop:count'")
     c.add_argument("--branch", default="all", choices=(*BRANCHES, "mixed", "all"))
+    _refine_args(c, "rank 1: solve each point again with the converged rules (adaptive "
+                    "positional, large Gauss-Hermite semantic; minutes per positional "
+                    "point), err_* = |fine - coarse|")
     add_rank2_args(c, error=True)
     _output_args(c)
     c.set_defaults(func=run_curve)
@@ -48,13 +53,8 @@ def register(subparsers) -> None:
     b.add_argument("--quad", type=int, default=8, help="Gauss-Hermite nodes per variable")
     b.add_argument("--error", action="store_true",
                    help="error bars: also solve with quad + 2 (reported) and compare")
-    b.add_argument("--refine", action="store_true",
-                   help="move the crossings with the converged rules (adaptive positional, "
-                        "large Gauss-Hermite semantic; minutes per omega), bars from them")
-    b.add_argument("--n-eta", default="6,8",
-                   help="--refine: adaptive rule's eta nodes, 'coarse,fine'")
-    b.add_argument("--n-sem", default="16,20",
-                   help="--refine: semantic Gauss-Hermite nodes, 'coarse,fine'")
+    _refine_args(b, "move the crossings with the converged rules (adaptive positional, "
+                    "large Gauss-Hermite semantic; minutes per omega), bars from them")
     add_rank2_args(b)  # rank 2: the grid --alphas-range x --n-alpha, no spinodals
     _output_args(b)
     b.set_defaults(func=run_boundary)
@@ -70,6 +70,19 @@ def register(subparsers) -> None:
                         "`theory boundary --refine` (minutes); the curves stay at --quad")
     add_rank2_args(f)
     f.set_defaults(func=run_plot)
+
+
+def _refine_args(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--refine", action="store_true", help=what)
+    p.add_argument("--n-eta", default="6,8",
+                   help="--refine: adaptive rule's eta nodes, 'coarse,fine'")
+    p.add_argument("--n-sem", default="16,20",
+                   help="--refine: semantic Gauss-Hermite nodes, 'coarse,fine'")
+
+
+def _refine_sizes(args: argparse.Namespace) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The validated (n_eta, n_sem) pairs of --refine."""
+    return _pair(args.n_eta, "--n-eta", 4, 16), _pair(args.n_sem, "--n-sem", 4, 30)
 
 
 def _model_args(p: argparse.ArgumentParser) -> None:
@@ -141,12 +154,16 @@ def run_curve(args: argparse.Namespace) -> int:
     A = _check(args)
     alphas = _alphas(args.alphas)
     if args.rank == 2:
+        if args.refine:
+            raise InputError("--refine: only with --rank 1 (rank 2 has no adaptive rule)")
         return run_curve_rank2(args, A, alphas, _emit_curve)
     if args.branch == "mixed":
         raise InputError("--branch mixed: only with --rank 2 (rank 1: semantic, positional, "
                          "trivial, all)")
     if args.error:
         raise InputError("--error: only with --rank 2 (rank 1: theory boundary --error)")
+    if args.refine:
+        return _run_curve_refined(args, A, alphas)
     branches = BRANCHES if args.branch == "all" else (args.branch,)
     rows = []
     for b in branches:
@@ -154,6 +171,20 @@ def run_curve(args: argparse.Namespace) -> int:
         rows += [p.row() for p in pts]
         for note in dict.fromkeys(p.note for p in pts if p.note):
             print(f"note: {note}", file=sys.stderr)
+    return _emit_curve(rows, args)
+
+
+def _run_curve_refined(args: argparse.Namespace, A, alphas: list[float]) -> int:
+    """`theory curve --refine`: the semantic and positional branches with the converged
+    rules (the trivial branch has none)."""
+    if args.branch == "trivial":
+        raise InputError(f"--refine: branches {', '.join(REFINED)} or all (got trivial)")
+    n_eta, n_sem = _refine_sizes(args)
+    rows = []
+    for b in REFINED if args.branch == "all" else (args.branch,):
+        rows += refined_curve(alphas, args.omega, args.sigma, args.lam, A, b, n_eta, n_sem,
+                              quad=args.quad,
+                              log=lambda line: print(line, file=sys.stderr, flush=True))
     return _emit_curve(rows, args)
 
 
@@ -175,7 +206,7 @@ def run_boundary(args: argparse.Namespace) -> int:
             raise InputError("--refine: only with --rank 1 (rank 2 has no adaptive rule)")
         return run_boundary_rank2(args, A, omegas, (lo, hi), _emit)
     if args.refine:
-        n_eta, n_sem = _pair(args.n_eta, "--n-eta", 4, 16), _pair(args.n_sem, "--n-sem", 4, 30)
+        n_eta, n_sem = _refine_sizes(args)
         res = refined_boundary(omegas, args.sigma, args.lam, A, n_eta, n_sem, quad=args.quad,
                                alpha_range=(lo, hi), n_alpha=args.n_alpha,
                                multistart=args.multistart,

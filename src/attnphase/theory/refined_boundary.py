@@ -13,6 +13,7 @@ slope, plus the last secant step (what another step would still move).
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -22,6 +23,7 @@ import numpy as np
 from ..published import alpha_c as published_alpha_c
 from ..transitions import semantic_global
 from .boundary import boundary
+from .channel import DEFAULT_A, check_A
 from .fixed_point import TheoryPoint, solve
 from .linear import linear_theory
 from .refined import solve_adaptive
@@ -79,6 +81,9 @@ class RefinedBoundary:
     alpha_l_residue: float | None = None
     unconverged: int = 0  # converged-rule solves that stopped short of their tolerance
     cpu_s: float = 0.0
+    sigma: float = 0.5  # the model's parameters, so that a stored row says what it is of
+    lam: float = 0.01
+    A: str = json.dumps(DEFAULT_A)
 
     def row(self) -> dict[str, float | int | None]:
         return dict(self.__dict__)
@@ -123,9 +128,11 @@ class _Rules:
         self.unconverged += not pt.converged
         return pt
 
-    def coarse_and_fine(self, branch: str, alpha: float) -> tuple[TheoryPoint, TheoryPoint]:
-        """Both rules at alpha, the fine one started from the coarse one."""
-        coarse = self._solve(branch, alpha, self.n[branch][0], None)
+    def coarse_and_fine(self, branch: str, alpha: float, start: TheoryPoint | None = None
+                        ) -> tuple[TheoryPoint, TheoryPoint]:
+        """Both rules at alpha, the coarse one from `start` (default: the split rule's
+        point), the fine one from the coarse one."""
+        coarse = self._solve(branch, alpha, self.n[branch][0], start)
         self.fine[(branch, alpha)] = self._solve(branch, alpha, self.n[branch][1], coarse)
         return coarse, self.fine[(branch, alpha)]
 
@@ -138,12 +145,18 @@ class _Rules:
             start = None
             if near:
                 a = min(near, key=lambda a: abs(a - alpha))
-                prev, old, new = (self.fine[(branch, a)], self.split_point(branch, a),
-                                  self.split_point(branch, alpha))
-                start = replace(prev, th={**prev.th, **{k: prev.th[k] + new.th[k] - old.th[k]
-                                                        for k in STATE}})
+                start = shifted(self.fine[(branch, a)], self.split_point(branch, a),
+                                self.split_point(branch, alpha))
             self.fine[key] = self._solve(branch, alpha, self.n[branch][1], start)
         return self.fine[key]
+
+
+def shifted(prev: TheoryPoint, old: TheoryPoint, new: TheoryPoint) -> TheoryPoint:
+    """`prev` (a converged rule's point) moved by the split rule's change from its point
+    `old` to `new`: a start for the converged rule at `new`'s alpha, error-free to first
+    order in the step."""
+    return replace(prev, th={**prev.th, **{k: prev.th[k] + new.th[k] - old.th[k]
+                                           for k in STATE}})
 
 
 def _crossing(rules: _Rules, a0: float, gap: Callable[[dict[str, TheoryPoint]], float],
@@ -177,7 +190,8 @@ def refined_boundary(omegas: Sequence[float], sigma: float = 0.5, lam: float = 0
         (b,) = boundary([float(omega)], sigma, lam, A, spinodals=False, quad=quad, **kwargs)
         rules = _Rules(float(omega), sigma, lam, A, n_eta, n_sem, tol, quad)
         res = RefinedBoundary(float(omega), None, None, None, None, b.alpha_c, b.alpha_l,
-                              _published(omega))
+                              _published(omega), sigma=float(sigma), lam=float(lam),
+                              A=json.dumps(check_A(A).tolist()))
         if b.alpha_c is not None:
             res.alpha_c, res.alpha_c_err, res.alpha_c_spread, res.alpha_c_residue = _alpha_c(
                 rules, b.alpha_c, xtol)
