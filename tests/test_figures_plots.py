@@ -1,5 +1,7 @@
 """Each figure from a tiny results frame: files written, plotted arrays equal to the frame's."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -97,6 +99,34 @@ def test_fig3_grids_match_the_frame(grid_frame, tmp_path):
                                    want[("lin", "mean")] - want[("eps_g", "mean")])
     assert a["delta_eps_t"].shape == (2, 3) and a["alpha_c_sim"].shape == (2,)
     np.testing.assert_allclose(a["alpha_c_theory"], [0.7, 1.2])
+
+
+def test_fig3_draws_the_refined_boundary_stored_beside_it(grid_frame, tmp_path):
+    """`draw` reads theory_boundary_refined.csv from the output folder: only rows at the
+    runs' sigma, lambda and A, with omega in the runs' range, reach the figure and its
+    summary; a file that does not say its parameters is ignored (as are runs that do not
+    say their A)."""
+    from attnphase.figures.draw import draw
+
+    paper, other = '"[[0.6, 0.4], [0.4, 0.6]]"', '"[[0.3, 0.7], [0.8, 0.2]]"'
+    head = "omega,alpha_c,alpha_c_err,alpha_l,alpha_l_err,sigma,lam,A\n"
+    rows = [f"0.2,0.95,0.001,1.12,0.002,0.5,0.01,{paper}",
+            f"0.1,0.75,0.002,0.89,0.003,0.5,0.01,{paper}",
+            f"0.3,1.25,0.0001,1.49,0.0002,0.7,0.01,{paper}",  # another sigma
+            f"0.3,1.26,0.0001,1.50,0.0002,0.5,0.01,{other}",  # another A
+            f"0.45,2.2,0.0001,3.25,0.0003,0.5,0.01,{paper}"]  # beyond the runs' omegas
+    (tmp_path / "theory_boundary_refined.csv").write_text(head + "\n".join(rows) + "\n")
+    th = Fig3Theory(np.array([0.1, 0.3]), np.array([0.7, 1.2]), np.array([1.1, np.nan]))
+    frame = grid_frame.assign(A="[[0.6, 0.4], [0.4, 0.6]]")  # as the store's runs say it
+    draw("fig3", frame, tmp_path, th)
+    summary = json.loads((tmp_path / "fig3_summary.json").read_text())
+    assert summary["refined_omega"] == [0.1, 0.2]
+    assert summary["alpha_c_refined"] == [0.75, 0.95]
+    assert summary["alpha_l_err_refined"] == [0.003, 0.002]
+    (tmp_path / "theory_boundary_refined.csv").write_text(
+        "omega,alpha_c,alpha_c_err,alpha_l,alpha_l_err\n0.1,0.75,0.002,0.89,0.003\n")
+    draw("fig3", frame, tmp_path, th)
+    assert "refined_omega" not in json.loads((tmp_path / "fig3_summary.json").read_text())
 
 
 def test_concentration_arrays_match_the_frame(conc_frame, tmp_path):

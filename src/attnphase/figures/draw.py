@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import pandas as pd
 from ..io import write_csv_atomic, write_text_atomic
 from . import concentration, fig2, fig3
 from .summary import clean, fig2_omega, single
+from .theorydata import refined_rows
 
 
 def draw(target: str, frame: pd.DataFrame, out: Path, th: Any = None,
@@ -33,6 +35,8 @@ def draw(target: str, frame: pd.DataFrame, out: Path, th: Any = None,
                 omega=fig2_omega(df), alpha_c=th.alpha_c, alpha_l=th.alpha_l,
                 eps_g_lin=th.eps_g_lin)
     elif target == "fig3":
+        if th is not None and th.refined is None:
+            th = replace(th, refined=_refined(df, out))
         result = fig3.make(df, out, th, estimator=estimator)
         theory_frame = None if th is None else th.to_frame()
     else:
@@ -51,6 +55,16 @@ def draw(target: str, frame: pd.DataFrame, out: Path, th: Any = None,
     return files
 
 
+def _refined(df: pd.DataFrame, out: Path) -> pd.DataFrame | None:
+    """The refined boundary stored beside the figure, at the runs' sigma, lambda and A."""
+    A = df["A"].unique() if "A" in df.columns else []
+    if len(A) != 1:
+        return None
+    omega = df["omega"].to_numpy(float)
+    return refined_rows(out, single(df, "sigma", "fig3"), single(df, "lam", "fig3"),
+                        str(A[0]), (omega.min(), omega.max()))
+
+
 def summary(arrays: dict[str, Any], df: pd.DataFrame) -> dict[str, Any]:
     """Scalar results of a figure (alpha_c, alpha_l, ...) and counts of its runs."""
     out: dict[str, Any] = {"runs": len(df), "seed_means": arrays.get("estimator")}
@@ -63,7 +77,8 @@ def summary(arrays: dict[str, Any], df: pd.DataFrame) -> dict[str, Any]:
             vals = [None if not math.isfinite(v) else float(v)
                     for v in np.atleast_1d(np.asarray(value, dtype=float))]
             out[key] = vals[0] if np.ndim(value) == 0 else vals
-    if "omega" in arrays and np.ndim(arrays["omega"]) == 1:
-        out["omega"] = [float(v) for v in arrays["omega"]]
+    for key in ("omega", "refined_omega"):
+        if key in arrays and np.ndim(arrays[key]) == 1:
+            out[key] = [float(v) for v in arrays[key]]
     return out
 

@@ -43,6 +43,9 @@ def make(frame: pd.DataFrame, out_dir: str | Path, theory: Fig3Theory | None = N
     if theory is not None:
         arrays.update({"theory_omega": theory.omega, "alpha_c_theory": theory.alpha_c,
                        "alpha_l_theory": theory.alpha_l})
+        if theory.refined is not None:
+            arrays.update({f"{k}_refined" if k != "omega" else "refined_omega":
+                           theory.refined[k].to_numpy(float) for k in theory.refined})
 
     with style.paper_style():
         fig, (ax_a, ax_b) = style.new_figure(2, width=4.8, height=4.6)
@@ -96,5 +99,10 @@ def _lines(ax, arrays: dict, with_theory: bool, which: tuple[str, ...]) -> None:
         if with_theory:
             ax.plot(arrays[f"alpha_{key}_theory"], arrays["theory_omega"], color=colour, lw=2,
                     label=f"{label} theory")
+        if "refined_omega" in arrays:
+            ax.errorbar(arrays[f"alpha_{key}_refined"], arrays["refined_omega"],
+                        xerr=arrays[f"alpha_{key}_err_refined"], fmt="D", ms=3.5,
+                        color=style.NEUTRAL, mfc=colour, capsize=2, lw=1,
+                        label=f"{label} theory, converged rules")
         ax.plot(arrays[f"alpha_{key}_sim"], arrays["omega"], "o", ms=5, mfc="white", mew=1.5,
                 color=colour, label=f"{label} simulations")

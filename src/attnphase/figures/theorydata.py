@@ -7,7 +7,9 @@ are in the public normalisation of docs/model.md §4; unusable points are NaN.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -58,15 +60,39 @@ class Fig2Theory:
 
 @dataclass
 class Fig3Theory:
-    """The phase boundaries alpha_c(omega) and alpha_l(omega)."""
+    """The phase boundaries alpha_c(omega) and alpha_l(omega) (split rule, 8 nodes), and
+    optionally the refined ones with their error bars (`refined_rows`)."""
 
     omega: np.ndarray
     alpha_c: np.ndarray
     alpha_l: np.ndarray
+    refined: pd.DataFrame | None = None  # omega, alpha_c, alpha_c_err, alpha_l, alpha_l_err
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame({"omega": self.omega, "alpha_c": self.alpha_c,
                              "alpha_l": self.alpha_l})
+
+
+REFINED_BOUNDARY = "theory_boundary_refined.csv"  # `attnphase theory boundary --refine --csv`
+REFINED_COLUMNS = ["omega", "alpha_c", "alpha_c_err", "alpha_l", "alpha_l_err"]
+
+
+def refined_rows(folder: str | Path, sigma: float, lam: float, A: str,
+                 omega_range: tuple[float, float]) -> pd.DataFrame | None:
+    """The refined boundary's rows in `folder`/REFINED_BOUNDARY made at (sigma, lam, A: the
+    runs' JSON form) with omega in `omega_range`; None where there are none (or the file
+    does not say its parameters)."""
+    path = Path(folder) / REFINED_BOUNDARY
+    if not path.is_file():
+        return None
+    df = pd.read_csv(path)
+    if not {"sigma", "lam", "A", *REFINED_COLUMNS} <= set(df.columns):
+        return None
+    same_A = df["A"].map(lambda a: np.allclose(json.loads(a), json.loads(A)))
+    keep = (np.isclose(df["sigma"], sigma) & np.isclose(df["lam"], lam) & same_A
+            & df["omega"].between(omega_range[0] - 1e-9, omega_range[1] + 1e-9))
+    rows = df.loc[keep, REFINED_COLUMNS].sort_values("omega").reset_index(drop=True)
+    return rows if len(rows) else None
 
 
 @dataclass
