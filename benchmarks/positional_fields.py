@@ -1,0 +1,110 @@
+"""The positional minimiser's training preactivations against the theory's prox outputs.
+
+At alpha 1.5, omega 0.3 the simulated positional students have q 4% below and m 1.5% above
+the theory's positional fixed point at every d up to 8000 (docs/theory.md). The theory says
+more than q and m: a training sample's preactivations h = Q^T x_l / sqrt(d) are distributed
+as the global prox hp = prox(w) of w = sqrt(q_th) xi + (m, -m) (docs/model.md §5; theta = 0
+on this branch, so the teacher's h* = sqrt(rho) eta is independent of w). This script
+compares the two distributions: simulations (positional init, default flow, teachers on the
+sphere, `--seeds` at `--d`) against Monte Carlo over (xi, eta) at the theory's fixed point
+(split rule at `--quad` nodes), so that one sees *which* samples the two disagree on.
+
+    OMP_NUM_THREADS=1 python benchmarks/positional_fields.py --d 2000 --seeds 700,701,702,703
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+import torch
+
+from attnphase.config import Config
+from attnphase.data import generate
+from attnphase.objective import Risk
+from attnphase.student import initial_Q
+from attnphase.theory.channel import Inputs, attention_diag, check_A, teacher_diag
+from attnphase.theory.fixed_point import solve as solve_theory
+from attnphase.theory.prox import prox_global
+from attnphase.train import solve
+
+
+def simulated(cfg: Config) -> dict[str, np.ndarray]:
+    """Training preactivations h (n, 2) and teacher diagonals T (n, 2) at the minimiser
+    reached from cfg.init, the sign of Q chosen so that m >= 0."""
+    ds = generate(cfg)
+    X, Y = torch.from_numpy(ds.X)[None], torch.from_numpy(ds.Y)[None]
+    Q0 = torch.from_numpy(initial_Q(cfg.init, cfg.d, cfg.rank, ds.Q_star, ds.P,
+                                    cfg.seed))[None, None]
+    res = solve(Risk(X, Y, cfg.lam), Q0, "flow", 4000, 1.0, cfg.tol)
+    Q = res.Q[0, 0, :, 0].numpy()
+    if Q.sum() < 0:
+        Q = -Q
+    h = ds.X @ Q / np.sqrt(cfg.d)
+    hstar = ds.Z @ ds.Q_star[:, 0] / np.sqrt(cfg.d)
+    T = teacher_diag(hstar, cfg.omega, check_A(None))
+    return {"h": h, "T": T, "converged": np.array(bool(res.converged))}
+
+
+def theoretical(alpha: float, omega: float, sigma: float, quad: int, samples: int,
+                seed: int = 0) -> dict[str, np.ndarray]:
+    """Prox outputs hp (N, 2) and teacher diagonals T at the positional fixed point."""
+    pt = solve_theory(alpha, omega, sigma, branch="positional", quad=quad)
+    rng = np.random.default_rng(seed)
+    points = rng.standard_normal((samples, 4))
+    rho = sigma**2
+    inputs = Inputs(np.sqrt(pt.th["q_th"]), pt.th["m_th"], 0.0, np.sqrt(rho), omega,
+                    check_A(None))
+    w, T = inputs(points)
+    hp = prox_global(w, T, pt.V, sigma).h
+    return {"h": hp, "T": T, "w": w, "point": np.array([pt.q, pt.m, pt.V, pt.eps_t])}
+
+
+def statistics(h: np.ndarray, T: np.ndarray, sigma: float) -> dict[str, float]:
+    """Summaries of preactivations that the two sides can be compared on."""
+    gap, total = h[:, 0] - h[:, 1], h[:, 0] + h[:, 1]
+    r = attention_diag(h) - T
+    out = {"mean_h1": h[:, 0].mean(), "mean_h2": h[:, 1].mean(),
+           "mean_gap": gap.mean(), "var_gap": gap.var(), "var_sum": total.var(),
+           "E_h1h2": (h[:, 0] * h[:, 1]).mean(), "P_gap<0": (gap < 0).mean(),
+           "P_h1h2<0": (h[:, 0] * h[:, 1] < 0).mean(),
+           "P_gap<-0.3": (gap < -0.3).mean(), "P_gap<-0.5": (gap < -0.5).mean(),
+           "loss": (2 * sigma**2 * (r * r).sum(1)).mean() / 2}
+    for p in (1, 5, 25, 50, 75, 95, 99):
+        out[f"gap_q{p}"] = np.percentile(gap, p)
+    return {k: float(v) for k, v in out.items()}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--d", type=int, default=2000)
+    ap.add_argument("--alpha", type=float, default=1.5)
+    ap.add_argument("--omega", type=float, default=0.3)
+    ap.add_argument("--seeds", default="700,701,702,703")
+    ap.add_argument("--quad", type=int, default=12)
+    ap.add_argument("--samples", type=int, default=400_000)
+    ap.add_argument("--save", help="write the pooled preactivations to this .npz")
+    args = ap.parse_args()
+    sims = [simulated(Config(d=args.d, alpha=args.alpha, omega=args.omega, init="positional",
+                             seed=int(s), teacher_norm="sphere"))
+            for s in args.seeds.split(",")]
+    h = np.concatenate([s["h"] for s in sims])
+    T = np.concatenate([s["T"] for s in sims])
+    th = theoretical(args.alpha, args.omega, 0.5, args.quad, args.samples)
+    per_seed = [statistics(s["h"], s["T"], 0.5) for s in sims]
+    sim, theory = statistics(h, T, 0.5), statistics(th["h"], th["T"], 0.5)
+    print(f"converged: {[bool(s['converged']) for s in sims]}; theory q, m, V, eps_t: "
+          f"{th['point'].round(6).tolist()}")
+    print(f"{'statistic':>10} {'simulations':>12} {'± se (seeds)':>12} {'theory':>12}")
+    for k in sim:
+        se = np.std([p[k] for p in per_seed], ddof=1) / np.sqrt(len(per_seed))
+        print(f"{k:>10} {sim[k]:12.6f} {se:12.6f} {theory[k]:12.6f}")
+    if args.save:
+        np.savez_compressed(args.save, h_sim=h, T_sim=T, h_th=th["h"], T_th=th["T"],
+                            w_th=th["w"])
+    print(json.dumps({"sim": sim, "theory": theory}))
+
+
+if __name__ == "__main__":
+    main()
