@@ -8,8 +8,10 @@ between d (block `--seed0 + 100 i` for the i-th d of the list), never 0-9.
 
 Summarise mode: per d the seed mean, standard error and count of eps_t, eps_g and the
 invariants of rank2_sims.py; weighted least-squares fits `a + b / d` and `a + b / sqrt(d)`
-per quantity; the theory's mixed fixed point (4096-node rule, with the fixed point's own
-quadrature error); writes the CSV and the figure.
+per quantity (and `a + b / d` with the seeds' spread pooled over d as c / sqrt(d), a check
+of the weights); the theory's mixed fixed point on several QMC rules, each with the fixed
+point's own quadrature error, the last (16384 nodes by default) the reference; writes the
+CSV and the figure.
 
     OMP_NUM_THREADS=1 nice -n 5 python benchmarks/rank2_finite_size.py --out fs.jsonl \
         --seeds 500:24,1000:24,2000:16,4000:10,8000:4
@@ -81,17 +83,22 @@ def run(a: argparse.Namespace) -> None:
 
 def wls(x: np.ndarray, y: np.ndarray, s: np.ndarray) -> dict:
     """Weighted least squares y = a + b x with weights 1 / s^2: a, b, their standard errors
-    from the weights alone, chi^2 and degrees of freedom."""
+    (from the weights, times sqrt(chi^2 / dof) where that exceeds 1), chi^2 and the degrees
+    of freedom."""
     W = 1.0 / s**2
     X = np.stack([np.ones_like(x), x], axis=1)
     cov = np.linalg.inv(X.T @ (W[:, None] * X))
     a, b = cov @ X.T @ (W * y)
     chi2 = float(np.sum(W * (y - a - b * x) ** 2))
-    return {"a": float(a), "se_a": float(np.sqrt(cov[0, 0])), "b": float(b),
-            "se_b": float(np.sqrt(cov[1, 1])), "chi2": chi2, "dof": len(x) - 2}
+    dof = len(x) - 2
+    scale = np.sqrt(max(chi2 / dof, 1.0)) if dof > 0 else 1.0
+    return {"a": float(a), "se_a": float(np.sqrt(cov[0, 0]) * scale), "b": float(b),
+            "se_b": float(np.sqrt(cov[1, 1]) * scale), "chi2": chi2, "dof": dof}
 
 
 def theory(alpha: float, omega: float, rule: str) -> dict:
+    """The mixed fixed point on the rule `n:seed` (n points per block, 8 blocks): value and
+    the fixed point's own quadrature error per quantity."""
     from attnphase.theory.rank2_quadrature import qmc_rule
     from attnphase.theory.rank2_solve import solve_rank2
 
@@ -122,9 +129,14 @@ def summarise(a: argparse.Namespace) -> None:
     print(f"  converged: {sum(bool(r['converged']) for r in rows)}/{len(rows)}, "
           f"max grad_norm {gmax:.2g}; q_star range "
           f"{min(r['q_star'] for r in rows):.6f}-{max(r['q_star'] for r in rows):.6f}")
-    th = theory(a.alpha, a.omega, a.theory_rule)
-    print(f"theory mixed alpha={a.alpha} omega={a.omega} rule {a.theory_rule} x 8: converged "
-          f"{th['_converged']} ({th['_iterations']} iterations)")
+    rules = a.theory_rules.split(",")
+    ths = {}
+    for rule in rules:
+        ths[rule] = theory(a.alpha, a.omega, rule)
+        print(f"theory mixed alpha={a.alpha} omega={a.omega} rule {rule} x 8: converged "
+              f"{ths[rule]['_converged']} ({ths[rule]['_iterations']} iterations): " + ", ".join(
+                  f"{k} {ths[rule][k][0]:.6g} ± {ths[rule][k][1]:.1g}" for k in QUANTITIES))
+    th = ths[rules[-1]]  # the reference: the last rule (the largest)
     out_rows = []
     stats: dict[str, dict] = {}
     for k in QUANTITIES:
@@ -139,24 +151,29 @@ def summarise(a: argparse.Namespace) -> None:
         x = 1.0 / np.array(ds, dtype=float)
         y, s = np.array(m), np.array(se)
         ok = np.isfinite(s)
+        # robustness of the weights: the seeds' spread pooled over d >= 1000 as c / sqrt(d)
+        # (c^2 averaged with the seeds' degrees of freedom), d < 1000 keeping its own
+        nn = np.array(n, dtype=float)
+        big = (x <= 1e-3) & ok
+        c2 = np.sum((nn[big] - 1) * (s[big] ** 2 * nn[big]) / x[big]) / np.sum(nn[big] - 1)
+        sp = np.where(big, np.sqrt(c2 * x / nn), s)
         tv, te = th[k]
         fits = {"a+b/d": wls(x[ok], y[ok], s[ok]),
-                "a+b/sqrt(d)": wls(np.sqrt(x[ok]), y[ok], s[ok])}
+                "a+b/sqrt(d)": wls(np.sqrt(x[ok]), y[ok], s[ok]),
+                "a+b/d pooled se": wls(x[ok], y[ok], sp[ok])}
         for name, f in fits.items():
             z = (f["a"] - tv) / np.hypot(f["se_a"], te)
             out_rows.append({"kind": f"fit {name}", "quantity": k, "d": "inf",
                              "value": f["a"], "se": f["se_a"], "n": int(ok.sum()),
                              "slope_b": f["b"], "se_b": f["se_b"], "chi2": f["chi2"],
                              "dof": f["dof"], "z_vs_theory": z})
-        out_rows.append({"kind": f"theory mixed (rule {a.theory_rule} x 8)", "quantity": k,
-                         "d": "inf", "value": tv, "se": te})
+        for rule in rules:
+            out_rows.append({"kind": f"theory mixed (rule {rule} x 8)", "quantity": k,
+                             "d": "inf", "value": ths[rule][k][0], "se": ths[rule][k][1]})
         stats[k] = {"x": x, "y": y, "s": s, "fits": fits, "theory": (tv, te)}
-        f1, f2 = fits["a+b/d"], fits["a+b/sqrt(d)"]
-        print(f"{k:10s} a+b/d: {f1['a']:.6g} ± {f1['se_a']:.2g} (chi2 {f1['chi2']:.2f}/"
-              f"{f1['dof']}, z {(f1['a'] - tv) / np.hypot(f1['se_a'], te):+.2f}); "
-              f"a+b/sqrt(d): {f2['a']:.6g} ± {f2['se_a']:.2g} (chi2 {f2['chi2']:.2f}/"
-              f"{f2['dof']}, z {(f2['a'] - tv) / np.hypot(f2['se_a'], te):+.2f}); "
-              f"theory {tv:.6g} ± {te:.2g}")
+        print(f"{k:10s} theory {tv:.6g} ± {te:.2g}; " + "; ".join(
+            f"{name}: {f['a']:.6g} ± {f['se_a']:.2g} (chi2 {f['chi2']:.2f}/{f['dof']}, "
+            f"z {(f['a'] - tv) / np.hypot(f['se_a'], te):+.2f})" for name, f in fits.items()))
     csv_path = ROOT / "results/paper/rank2_finite_size.csv"
     fields = ("kind", "quantity", "d", "value", "se", "n", "slope_b", "se_b", "chi2", "dof",
               "z_vs_theory")
@@ -176,12 +193,14 @@ def summarise(a: argparse.Namespace) -> None:
         xx = np.linspace(0, st["x"].max() * 1.05, 100)
         f = st["fits"]["a+b/d"]
         ax.plot(xx * 1e3, f["a"] + f["b"] * xx, color="C0", lw=1, label="fit a + b/d")
-        ax.errorbar([0], [f["a"]], [f["se_a"]], fmt="s", ms=4, color="C0", mfc="white")
+        ax.errorbar([0], [f["a"]], [f["se_a"]], fmt="s", ms=4, color="C0", mfc="white",
+                    label="d -> inf (a + b/d)")
         f2 = st["fits"]["a+b/sqrt(d)"]
         ax.plot(xx * 1e3, f2["a"] + f2["b"] * np.sqrt(xx), color="C2", lw=1, ls=":",
                 label="fit a + b/sqrt(d)")
         tv, te = st["theory"]
-        ax.errorbar([0], [tv], [te], fmt="*", ms=9, color="C3", label="theory (mixed)")
+        ax.errorbar([0], [tv], [te], fmt="*", ms=9, color="C3",
+                    label=f"theory (mixed, {8 * int(rules[-1].split(':')[0])} nodes)")
         ax.set_title(labels[k], fontsize=10)
         ax.set_xlabel("1000 / d")
         ax.tick_params(labelsize=8)
@@ -203,8 +222,9 @@ def main() -> int:
     ap.add_argument("--omega", type=float, default=0.3)
     ap.add_argument("--summarise", action="store_true",
                     help="read --out, write results/paper/rank2_finite_size.csv and .png")
-    ap.add_argument("--theory-rule", default="512:0",
-                    help="n:seed of the theory's QMC rule (n per block, 8 blocks)")
+    ap.add_argument("--theory-rules", default="512:0,512:1,1024:0,2048:0",
+                    help="n:seed of the theory's QMC rules (n per block, 8 blocks); the last "
+                    "is the reference for the comparison")
     a = ap.parse_args()
     if a.summarise:
         summarise(a)
