@@ -1,4 +1,5 @@
-"""The positional minimiser's training preactivations against the theory's prox outputs.
+"""A minimiser's training preactivations against the theory's prox outputs (positional branch
+by default; `--init semantic` for the semantic one).
 
 At alpha 1.5, omega 0.3 the simulated positional students have q 4% below and m 1.5% above
 the theory's positional fixed point at every d up to 8000 (docs/theory.md). The theory says
@@ -43,22 +44,28 @@ def simulated(cfg: Config) -> dict[str, np.ndarray]:
         Q = -Q
     h = ds.X @ Q / np.sqrt(cfg.d)
     hstar = ds.Z @ ds.Q_star[:, 0] / np.sqrt(cfg.d)
+    theta = abs(float(Q @ ds.Q_star[:, 0])) / cfg.d
     T = teacher_diag(hstar, cfg.omega, check_A(None))
-    return {"h": h, "T": T, "converged": np.array(bool(res.converged))}
+    return {"h": h, "T": T, "converged": np.array(bool(res.converged)),
+            "order": {"eps_t": float(res.risk.flatten()[0]) / cfg.d,
+                      "q": float(Q @ Q) / cfg.d, "m": float(Q.sum()) / cfg.d,
+                      "theta": theta}}
 
 
 def theoretical(alpha: float, omega: float, sigma: float, quad: int, samples: int,
-                seed: int = 0) -> dict[str, np.ndarray]:
-    """Prox outputs hp (N, 2) and teacher diagonals T at the positional fixed point."""
-    pt = solve_theory(alpha, omega, sigma, branch="positional", quad=quad)
+                branch: str = "positional", seed: int = 0) -> dict[str, np.ndarray]:
+    """Prox outputs hp (N, 2) and teacher diagonals T at the branch's fixed point (the
+    teacher's h* = (theta / sqrt(q)) xi + sqrt(rho - theta^2 / q) eta, docs/model.md §5)."""
+    pt = solve_theory(alpha, omega, sigma, branch=branch, quad=quad)
     rng = np.random.default_rng(seed)
     points = rng.standard_normal((samples, 4))
-    rho = sigma**2
-    inputs = Inputs(np.sqrt(pt.th["q_th"]), pt.th["m_th"], 0.0, np.sqrt(rho), omega,
-                    check_A(None))
+    q, theta, rho = pt.th["q_th"], pt.th["theta_th"], sigma**2
+    inputs = Inputs(np.sqrt(q), pt.th["m_th"], theta / np.sqrt(q),
+                    np.sqrt(rho - theta**2 / q), omega, check_A(None))
     w, T = inputs(points)
     hp = prox_global(w, T, pt.V, sigma).h
-    return {"h": hp, "T": T, "w": w, "point": np.array([pt.q, pt.m, pt.V, pt.eps_t])}
+    return {"h": hp, "T": T, "w": w, "point": np.array([pt.q, pt.m, pt.V, pt.eps_t]),
+            "order": {"eps_t": pt.eps_t, "q": pt.q, "m": pt.m, "theta": pt.theta}}
 
 
 def statistics(h: np.ndarray, T: np.ndarray, sigma: float) -> dict[str, float]:
@@ -82,28 +89,35 @@ def main() -> None:
     ap.add_argument("--alpha", type=float, default=1.5)
     ap.add_argument("--omega", type=float, default=0.3)
     ap.add_argument("--seeds", default="700,701,702,703")
+    ap.add_argument("--init", default="positional", choices=("positional", "semantic"),
+                    help="the students' init; the theory's branch of the same name")
     ap.add_argument("--quad", type=int, default=12)
     ap.add_argument("--samples", type=int, default=400_000)
     ap.add_argument("--save", help="write the pooled preactivations to this .npz")
     args = ap.parse_args()
-    sims = [simulated(Config(d=args.d, alpha=args.alpha, omega=args.omega, init="positional",
+    sims = [simulated(Config(d=args.d, alpha=args.alpha, omega=args.omega, init=args.init,
                              seed=int(s), teacher_norm="sphere"))
             for s in args.seeds.split(",")]
     h = np.concatenate([s["h"] for s in sims])
     T = np.concatenate([s["T"] for s in sims])
-    th = theoretical(args.alpha, args.omega, 0.5, args.quad, args.samples)
-    per_seed = [statistics(s["h"], s["T"], 0.5) for s in sims]
+    th = theoretical(args.alpha, args.omega, 0.5, args.quad, args.samples, args.init)
     sim, theory = statistics(h, T, 0.5), statistics(th["h"], th["T"], 0.5)
     print(f"converged: {[bool(s['converged']) for s in sims]}; theory q, m, V, eps_t: "
           f"{th['point'].round(6).tolist()}")
     print(f"{'statistic':>10} {'simulations':>12} {'± se (seeds)':>12} {'theory':>12}")
+    for s in sims:
+        s["stats"] = {**statistics(s["h"], s["T"], 0.5), **s["order"]}
+    sim.update({k: float(np.mean([s["order"][k] for s in sims])) for k in th["order"]})
+    theory.update(th["order"])
     for k in sim:
-        se = np.std([p[k] for p in per_seed], ddof=1) / np.sqrt(len(per_seed))
+        se = np.std([s["stats"][k] for s in sims], ddof=1) / np.sqrt(len(sims))
         print(f"{k:>10} {sim[k]:12.6f} {se:12.6f} {theory[k]:12.6f}")
     if args.save:
         np.savez_compressed(args.save, h_sim=h, T_sim=T, h_th=th["h"], T_th=th["T"],
                             w_th=th["w"])
-    print(json.dumps({"sim": sim, "theory": theory}))
+    print(json.dumps({"sim": sim, "theory": theory,
+                      "per_seed": {s: x["order"] for s, x in zip(args.seeds.split(","), sims,
+                                                                  strict=True)}}))
 
 
 if __name__ == "__main__":
