@@ -45,23 +45,23 @@ def simulated(cfg: Config) -> dict[str, np.ndarray]:
     h = ds.X @ Q / np.sqrt(cfg.d)
     hstar = ds.Z @ ds.Q_star[:, 0] / np.sqrt(cfg.d)
     theta = abs(float(Q @ ds.Q_star[:, 0])) / cfg.d
-    T = teacher_diag(hstar, cfg.omega, check_A(None))
-    return {"h": h, "T": T, "converged": np.array(bool(res.converged)),
+    T = teacher_diag(hstar, cfg.omega, check_A(cfg.A_matrix))
+    return {"h": h, "T": T, "converged": np.array(bool(res.converged)), "A": cfg.A_matrix,
             "order": {"eps_t": float(res.risk.flatten()[0]) / cfg.d,
                       "q": float(Q @ Q) / cfg.d, "m": float(Q.sum()) / cfg.d,
                       "theta": theta}}
 
 
 def theoretical(alpha: float, omega: float, sigma: float, quad: int, samples: int,
-                branch: str = "positional", seed: int = 0) -> dict[str, np.ndarray]:
+                branch: str = "positional", A=None, seed: int = 0) -> dict[str, np.ndarray]:
     """Prox outputs hp (N, 2) and teacher diagonals T at the branch's fixed point (the
     teacher's h* = (theta / sqrt(q)) xi + sqrt(rho - theta^2 / q) eta, docs/model.md §5)."""
-    pt = solve_theory(alpha, omega, sigma, branch=branch, quad=quad)
+    pt = solve_theory(alpha, omega, sigma, A=A, branch=branch, quad=quad)
     rng = np.random.default_rng(seed)
     points = rng.standard_normal((samples, 4))
     q, theta, rho = pt.th["q_th"], pt.th["theta_th"], sigma**2
     inputs = Inputs(np.sqrt(q), pt.th["m_th"], theta / np.sqrt(q),
-                    np.sqrt(rho - theta**2 / q), omega, check_A(None))
+                    np.sqrt(rho - theta**2 / q), omega, check_A(A))
     w, T = inputs(points)
     hp = prox_global(w, T, pt.V, sigma).h
     return {"h": hp, "T": T, "w": w, "point": np.array([pt.q, pt.m, pt.V, pt.eps_t]),
@@ -92,15 +92,17 @@ def main() -> None:
     ap.add_argument("--init", default="positional", choices=("positional", "semantic"),
                     help="the students' init; the theory's branch of the same name")
     ap.add_argument("--quad", type=int, default=12)
+    ap.add_argument("--A", default="paper", help="positional matrix preset: paper, appendix")
     ap.add_argument("--samples", type=int, default=400_000)
     ap.add_argument("--save", help="write the pooled preactivations to this .npz")
     args = ap.parse_args()
     sims = [simulated(Config(d=args.d, alpha=args.alpha, omega=args.omega, init=args.init,
-                             seed=int(s), teacher_norm="sphere"))
+                             seed=int(s), teacher_norm="sphere", A=args.A))
             for s in args.seeds.split(",")]
     h = np.concatenate([s["h"] for s in sims])
     T = np.concatenate([s["T"] for s in sims])
-    th = theoretical(args.alpha, args.omega, 0.5, args.quad, args.samples, args.init)
+    th = theoretical(args.alpha, args.omega, 0.5, args.quad, args.samples, args.init,
+                     sims[0]["A"])
     sim, theory = statistics(h, T, 0.5), statistics(th["h"], th["T"], 0.5)
     print(f"converged: {[bool(s['converged']) for s in sims]}; theory q, m, V, eps_t: "
           f"{th['point'].round(6).tolist()}")
