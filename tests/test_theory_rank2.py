@@ -211,18 +211,19 @@ def test_cli_curve_rank2(capsys):
 
 @pytest.mark.slow
 def test_theory_matches_simulation_at_d2000():
-    """Rank-2 theory (mixed branch) against 5 students at d = 2000 (alpha = 2, omega = 0.3,
-    semantic init, seeds 100-104: seeds 0-9 draw weak teachers), seed means adjusted to
-    q_star = 1 by the control variate of attnphase.stats. Tolerance: 4 standard errors plus
-    2% on the positional column and eps_g, and plus 5% on the semantic column and eps_t,
-    where d = 1000 and 2000 both sit 2-3.5% above the theory (open, docs/theory_rank2.md §8;
-    rank 1 on the same teachers: eps_t +2%, eps_g +3%)."""
+    """Rank-2 theory (mixed branch, default rule) against 5 students at d = 2000 (alpha = 2,
+    omega = 0.3, semantic init, teachers on the sphere: no teacher-norm noise; seeds 800-804,
+    the first of docs/theory_rank2.md §12's d = 2000 seeds). Tolerance: 4 standard errors of
+    the seed mean plus the finite-size offset §12 measured at d = 2000 with 16 seeds
+    (eps_t +1.0%, eps_g +1.6%, q_eig2 -1.3%, the rest below 0.7%), rounded up, plus the
+    default rule's scatter (0.3-0.4%): 2% on eps_t and q_eig2, 2.5% on eps_g, 1% on the
+    rest (before §12, on Gaussian teachers: 5%)."""
     from attnphase.config import Config
     from attnphase.experiment import train_many
-    from attnphase.stats import control_variate_mean
 
-    base = Config(d=2000, rank=2, teacher_rank=1, alpha=2.0, init="semantic", test_samples=5000)
-    runs = train_many([base.replace(seed=s) for s in range(100, 105)])
+    base = Config(d=2000, rank=2, teacher_rank=1, alpha=2.0, init="semantic", test_samples=5000,
+                  teacher_norm="sphere")
+    runs = train_many([base.replace(seed=s) for s in range(800, 805)])
     assert all(r.converged for r in runs)
     point = solve_rank2(2.0, 0.3, SIGMA, LAM, branch="mixed")
     assert point.converged
@@ -232,10 +233,9 @@ def test_theory_matches_simulation_at_d2000():
             "theta_norm": [np.linalg.norm(r.theta) for r in runs],
             "m_norm": [np.linalg.norm(r.m) for r in runs]}
     theory = {"eps_t": point.eps_t, "eps_g": point.eps_g, **point.inv}
-    q_star = np.array([np.ravel(r.q_star)[0] for r in runs])
-    allowance = {"m_norm": 0.02, "q_eig2": 0.02, "eps_g": 0.02,
-                 "theta_norm": 0.05, "q_eig1": 0.05, "eps_t": 0.05}
+    allowance = {"m_norm": 0.01, "q_eig2": 0.02, "eps_g": 0.025,
+                 "theta_norm": 0.01, "q_eig1": 0.01, "eps_t": 0.02}
     for name, vals in sims.items():
-        est = control_variate_mean(np.array(vals), q_star)
+        mean, sem = np.mean(vals), np.std(vals, ddof=1) / np.sqrt(len(vals))
         th = theory[name]
-        assert abs(est.mean - th) <= 4 * est.sem + allowance[name] * abs(th), (name, est, th)
+        assert abs(mean - th) <= 4 * sem + allowance[name] * abs(th), (name, mean, sem, th)
