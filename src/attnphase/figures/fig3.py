@@ -44,8 +44,12 @@ def make(frame: pd.DataFrame, out_dir: str | Path, theory: Fig3Theory | None = N
         arrays.update({"theory_omega": theory.omega, "alpha_c_theory": theory.alpha_c,
                        "alpha_l_theory": theory.alpha_l})
         if theory.refined is not None:
-            arrays.update({f"{k}_refined" if k != "omega" else "refined_omega":
-                           theory.refined[k].to_numpy(float) for k in theory.refined})
+            ref = theory.refined
+            arrays.update({"refined_omega": ref["omega"].to_numpy(float),
+                           **{f"alpha_{k}_refined": ref[f"alpha_{k}"].to_numpy(float)
+                              for k in ("c", "l")},
+                           **{f"alpha_{k}_err_refined": ref[f"alpha_{k}_err"].to_numpy(float)
+                              for k in ("c", "l")}})
 
     with style.paper_style():
         fig, (ax_a, ax_b) = style.new_figure(2, width=4.8, height=4.6)

@@ -89,7 +89,7 @@ class RefinedBoundary:
         return dict(self.__dict__)
 
 
-class _Rules:
+class ConvergedRules:
     """Both branches at one omega with the converged rules (cached per alpha): positional
     by `solve_adaptive(n_eta)`, semantic by `solve(quad=n_sem)`, each (coarse, fine)."""
 
@@ -101,6 +101,16 @@ class _Rules:
         self.split: dict[tuple[str, float], TheoryPoint] = {}
         self.fine: dict[tuple[str, float], TheoryPoint] = {}
         self.unconverged = 0
+
+    def label(self, branch: str) -> str:
+        """The rules of `branch`, coarse/fine, in words."""
+        coarse, fine = self.n[branch]
+        rule = "adaptive n_eta" if branch == "positional" else "gauss-hermite"
+        return f"{rule} {coarse}/{fine}"
+
+    def adopt_split(self, point: TheoryPoint) -> None:
+        """Use `point` (from `solve` at this omega) as the split rule's point at its alpha."""
+        self.split[(point.branch, point.alpha)] = point
 
     def split_point(self, branch: str, alpha: float) -> TheoryPoint:
         """The split rule's point, warm-started from the nearest one already solved."""
@@ -159,7 +169,7 @@ def shifted(prev: TheoryPoint, old: TheoryPoint, new: TheoryPoint) -> TheoryPoin
                                            for k in STATE}})
 
 
-def _crossing(rules: _Rules, a0: float, gap: Callable[[dict[str, TheoryPoint]], float],
+def _crossing(rules: ConvergedRules, a0: float, gap: Callable[[dict[str, TheoryPoint]], float],
               branches: Sequence[str], slope0: float, xtol: float
               ) -> tuple[float, float, float, float]:
     """Refine the root of the gap (a function of the branch's points) from a0: returns
@@ -188,7 +198,7 @@ def refined_boundary(omegas: Sequence[float], sigma: float = 0.5, lam: float = 0
     for omega in omegas:
         t0 = time.process_time()
         (b,) = boundary([float(omega)], sigma, lam, A, spinodals=False, quad=quad, **kwargs)
-        rules = _Rules(float(omega), sigma, lam, A, n_eta, n_sem, tol, quad)
+        rules = ConvergedRules(float(omega), sigma, lam, A, n_eta, n_sem, tol, quad)
         res = RefinedBoundary(float(omega), None, None, None, None, b.alpha_c, b.alpha_l,
                               _published(omega), sigma=float(sigma), lam=float(lam),
                               A=json.dumps(check_A(A).tolist()))
@@ -205,7 +215,7 @@ def refined_boundary(omegas: Sequence[float], sigma: float = 0.5, lam: float = 0
     return out
 
 
-def _alpha_c(rules: _Rules, a0: float, xtol: float) -> tuple[float, float, float, float]:
+def _alpha_c(rules: ConvergedRules, a0: float, xtol: float) -> tuple[float, float, float, float]:
     """The root of eps_t(semantic) - eps_t(positional) near the split rule's a0."""
     slope = (rules.split_slope("semantic", a0, "eps_t")
              - rules.split_slope("positional", a0, "eps_t"))
@@ -213,7 +223,7 @@ def _alpha_c(rules: _Rules, a0: float, xtol: float) -> tuple[float, float, float
                      ("semantic", "positional"), slope, xtol)
 
 
-def _alpha_l(rules: _Rules, a0: float, lin: float, xtol: float
+def _alpha_l(rules: ConvergedRules, a0: float, lin: float, xtol: float
              ) -> tuple[float, float, float, float]:
     """The root of eps_g - lin on the branch that is the split rule's global minimiser
     at a0 (the lower eps_t)."""

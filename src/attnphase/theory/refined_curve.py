@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from .fixed_point import TheoryPoint, curve, usable
-from .refined_boundary import _Rules, shifted
+from .refined_boundary import ConvergedRules, shifted
 
 BRANCHES = ("semantic", "positional")
 OUTPUTS = ("q", "m", "theta", "V", "eps_g", "eps_t")
@@ -33,11 +33,9 @@ def refined_curve(alphas: Sequence[float], omega: float = 0.3, sigma: float = 0.
     rule "split (not refined)"). `log` gets a line per point."""
     if branch not in BRANCHES:
         raise ValueError(f"branch={branch!r}: refined curves exist for {', '.join(BRANCHES)}")
-    rules = _Rules(float(omega), sigma, lam, A, n_eta, n_sem, tol, quad)
+    rules = ConvergedRules(float(omega), sigma, lam, A, n_eta, n_sem, tol, quad)
     pts = curve(alphas, omega, sigma, lam, branch, A, quad=quad)
-    sizes = rules.n[branch]
-    rule = (f"adaptive n_eta {sizes[0]}/{sizes[1]}" if branch == "positional"
-            else f"gauss-hermite {sizes[0]}/{sizes[1]}")
+    rule = rules.label(branch)
     order = sorted(range(len(pts)), key=lambda i: pts[i].alpha, reverse=branch == "semantic")
     rows: list[dict] = [{} for _ in pts]
     last: tuple[TheoryPoint, TheoryPoint] | None = None  # (split, coarse) of the last alpha
@@ -49,7 +47,7 @@ def refined_curve(alphas: Sequence[float], omega: float = 0.3, sigma: float = 0.
             last = None
             continue
         t0 = time.process_time()
-        rules.split[(branch, split.alpha)] = split
+        rules.adopt_split(split)
         start = None if last is None else shifted(last[1], last[0], split)
         coarse, fine = rules.coarse_and_fine(branch, split.alpha, start)
         rows[i] = _row(coarse, fine, rule, time.process_time() - t0)
