@@ -14,7 +14,7 @@ import sys
 import numpy as np
 
 from attnphase.theory.channel import Problem, check_A
-from attnphase.theory.fixed_point import _Channel, _order_params, solve
+from attnphase.theory.fixed_point import _Channel, order_params, solve
 from attnphase.theory.quadrature import line_rule
 
 A = [[0.3, 0.7], [0.8, 0.2]]
@@ -27,7 +27,7 @@ def main(alpha: float, omega: float) -> None:
     ch = _Channel(pb, line_rule(8, even_in_eta=True), 15, True)
 
     def F(x: np.ndarray) -> np.ndarray:
-        return _order_params(ch.conjugates(x, global_search=True), pb)
+        return order_params(ch.conjugates(x, global_search=True), pb)
 
     q, V = start.th["q_th"], start.th["V"]
     for m in MS:

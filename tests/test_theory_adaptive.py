@@ -129,7 +129,7 @@ def test_corrector_reaches_the_adaptive_fixed_point():
     from the split rule's fixed point end where one more map step moves the state by less
     than step_tol."""
     from attnphase.theory.channel import Problem
-    from attnphase.theory.fixed_point import _constrain, _order_params, _residual
+    from attnphase.theory.fixed_point import _constrain, _residual, order_params
     from attnphase.theory.refined import AdaptiveMap, solve_adaptive
 
     p = solve_adaptive(1.0, branch="positional", n_eta=2, tol=1e-3, step_tol=1e-7)
@@ -137,7 +137,7 @@ def test_corrector_reaches_the_adaptive_fixed_point():
     pb = Problem(1.0, 0.3, 0.5, 0.01, check_A(None), "positional")
     amap = AdaptiveMap(pb, 2, 1e-3)
     x = np.array([p.th[k] for k in ("q_th", "m_th", "theta_th", "V")])
-    fx = _constrain(_order_params(amap.hats(x, amap.expectations(x)), pb), pb)
+    fx = _constrain(order_params(amap.hats(x, amap.expectations(x)), pb), pb)
     assert _residual(x, fx, pb) < 1e-7
     with pytest.raises(ValueError, match="init must come from `solve`"):
         solve_adaptive(1.0, branch="positional", n_eta=2, init=p)

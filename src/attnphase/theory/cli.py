@@ -15,6 +15,7 @@ from ..tables import text_table
 from ..transitions import downcrossing, global_minimiser
 from .boundary import boundary, boundary_error
 from .fixed_point import BRANCHES, curve, values
+from .forward import SCRAMBLES, forward_curve
 from .linear import linear_theory
 from .rank2_cli import add_rank2_args, run_boundary_rank2, run_curve_rank2, run_plot_rank2
 from .refined_boundary import refined_boundary
@@ -32,7 +33,12 @@ def register(subparsers) -> None:
     c = sub.add_parser("curve", help="fixed points along alpha at one omega")
     _model_args(c)
     c.add_argument("--alphas", default="0.05:2:40", help="'a,b,c' or 'start:stop:count'")
-    c.add_argument("--branch", default="all", choices=(*BRANCHES, "mixed", "all"))
+    c.add_argument("--branch", default="all", choices=(*BRANCHES, "mixed", "forward", "all"),
+                   help="forward: the positional stationary point gradient flow reaches "
+                        "(forward prox, Sobol points; rank 1); all: semantic, positional, "
+                        "trivial")
+    c.add_argument("--scrambles", type=int, default=SCRAMBLES,
+                   help="--branch forward: independent Sobol scramblings (error bars)")
     _refine_args(c, "rank 1: solve each point again with the converged rules (adaptive "
                     "positional, large Gauss-Hermite semantic; minutes per positional "
                     "point), err_* = |fine - coarse|")
@@ -153,6 +159,8 @@ def run_curve(args: argparse.Namespace) -> int:
     """Handler of `theory curve`."""
     A = _check(args)
     alphas = _alphas(args.alphas)
+    if args.branch == "forward":
+        return _run_curve_forward(args, A, alphas)
     if args.rank == 2:
         if args.refine:
             raise InputError("--refine: only with --rank 1 (rank 2 has no adaptive rule)")
@@ -172,6 +180,20 @@ def run_curve(args: argparse.Namespace) -> int:
         for note in dict.fromkeys(p.note for p in pts if p.note):
             print(f"note: {note}", file=sys.stderr)
     return _emit_curve(rows, args)
+
+
+def _run_curve_forward(args: argparse.Namespace, A, alphas: list[float]) -> int:
+    """`theory curve --branch forward`: rank 1, no --refine or --error (the error bars
+    come from the scramblings)."""
+    for flag, on in (("--rank 2", args.rank == 2), ("--refine", args.refine),
+                     ("--error", args.error)):
+        if on:
+            raise InputError(f"--branch forward: not with {flag} (rank 1; its error bars "
+                             "come from --scrambles)")
+    if not 1 <= args.scrambles <= 64:
+        raise InputError(f"--scrambles {args.scrambles}: expected an integer in 1..64")
+    return _emit_curve(forward_curve(alphas, args.omega, args.sigma, args.lam, A,
+                                     scrambles=args.scrambles), args)
 
 
 def _run_curve_refined(args: argparse.Namespace, A, alphas: list[float]) -> int:

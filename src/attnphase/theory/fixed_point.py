@@ -130,7 +130,7 @@ class _Channel:
         return np.array([qh, mh, thh, Vh])
 
 
-def _order_params(hats: np.ndarray, pb: Problem) -> np.ndarray:
+def order_params(hats: np.ndarray, pb: Problem) -> np.ndarray:
     """New (q, m, theta, V) from the conjugates."""
     qh, mh, thh, Vh = hats
     s2 = pb.sigma**2
@@ -224,7 +224,7 @@ def solve(alpha: float, omega: float = 0.3, sigma: float = 0.5, lam: float = 0.0
         full = since_search >= research_every
         since_search = 0 if full else since_search + 1
         hats = ch.conjugates(x, global_search=full)
-        fx = _constrain(_order_params(hats, pb), pb)
+        fx = _constrain(order_params(hats, pb), pb)
         if not np.all(np.isfinite(fx)):
             break
         residual = _residual(x, fx, pb)
@@ -264,7 +264,7 @@ def stability(pt: TheoryPoint, n_grid: int = 15) -> float:
     def F(x: np.ndarray) -> np.ndarray:
         if base is not None:
             ch.prox, ch._V = base
-        return _order_params(ch.conjugates(x, global_search=base is None), pb)
+        return order_params(ch.conjugates(x, global_search=base is None), pb)
 
     f0 = F(x0)
     steps = 1e-5 * np.maximum(np.abs(x0), 0.01 * np.array([pb.rho, 1.0, pb.rho, 1.0]))

@@ -145,14 +145,15 @@ def _unit_disc(n: int) -> np.ndarray:
 _SLOT = np.array([0, 1, 2, -1, -1, 3, 4, 5])
 
 
-def prox_global(w, T, V: float, sigma: float, n_grid: int = 15) -> ProxResult:
-    """Global minimiser for every row of w (N, 2), T (N, 2): disc grid, then Newton per sector."""
+def prox_global(w, T, V: float, sigma: float, n_grid: int = 15, keep: int = 2) -> ProxResult:
+    """Global minimiser for every row of w (N, 2), T (N, 2): disc grid, then Newton per sector;
+    `offsets` holds the `keep` (at most 6) best distinct local minima found."""
     w = np.ascontiguousarray(w, dtype=float)
     T = np.ascontiguousarray(T, dtype=float)
     radius = np.sqrt(V * loss(w, T, sigma)) * (1.0 + 1e-6) + 1e-12
     starts = np.full((len(w), 6, 2), np.nan)  # sectors the disc misses stay NaN
     _grid_starts(w, T, radius, _unit_disc(n_grid), float(V), 2.0 * sigma**2, _SLOT, starts)
-    return refine(w, T, V, sigma, starts - w[:, None, :])
+    return refine(w, T, V, sigma, starts - w[:, None, :], keep)
 
 
 @njit(cache=True, error_model="numpy")

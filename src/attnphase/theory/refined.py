@@ -21,9 +21,9 @@ from .fixed_point import (
     TheoryPoint,
     _Channel,
     _constrain,
-    _order_params,
     _point,
     _residual,
+    order_params,
     outputs_from,
     solve,
 )
@@ -90,7 +90,7 @@ def _jacobian(pt: TheoryPoint, pb: Problem, free: list[int]) -> np.ndarray:
 
     def F(x: np.ndarray) -> np.ndarray:
         ch.prox, ch._V = pt._prox
-        return _constrain(_order_params(ch.conjugates(x, global_search=False), pb), pb)
+        return _constrain(order_params(ch.conjugates(x, global_search=False), pb), pb)
 
     f0 = F(x0)
     J = np.empty((len(free), len(free)))
@@ -130,7 +130,7 @@ def solve_adaptive(alpha: float, omega: float = 0.3, sigma: float = 0.5, lam: fl
     for it in range(1, steps + 1):
         e = amap.expectations(x)
         hats = amap.hats(x, e)
-        fx = _constrain(_order_params(hats, pb), pb)
+        fx = _constrain(order_params(hats, pb), pb)
         residual = _residual(x, fx, pb)
         g = (fx - x)[free]
         if g_old is not None:

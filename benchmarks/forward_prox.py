@@ -1,0 +1,112 @@
+"""The forward prox's positional fixed point against the global one and the simulations.
+
+`points`: the forward fixed point (theory/forward.py: `--scrambles` scramblings of
+2^`--log2n` Sobol points, mean ± standard error) next to the global prox's positional point
+(split rule, 10 nodes) where the simulations were measured (docs/theory.md, "Which
+stationary point the positional students reach"; the appendix A at omega 0.1 and 0.3).
+
+`crossings`: alpha_c with the forward point as the positional side: delta_eps_t =
+eps_t(semantic, global prox, Gauss-Hermite 16 nodes) - eps_t(forward) at five alphas
+around the refined theory's alpha_c (results/paper/theory_boundary_refined.csv), its
+down-crossing per scrambling (linear interpolation), mean ± standard error over
+scramblings; beside the refined alpha_c, the published one and the simulations'
+(results/paper/crossings.csv, d = 1000).
+
+    OMP_NUM_THREADS=1 python benchmarks/forward_prox.py points \
+        --out results/paper/theory_forward_points.csv
+    OMP_NUM_THREADS=1 python benchmarks/forward_prox.py crossings \
+        --out results/paper/theory_forward_crossings.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import time
+from pathlib import Path
+
+import numpy as np
+
+from attnphase.config import A_PRESETS
+from attnphase.io import write_csv_atomic
+from attnphase.theory.fixed_point import curve, solve
+from attnphase.theory.forward import forward_curve, solve_forward
+from attnphase.transitions import downcrossing
+
+POINTS = [(0.68, 0.05, "paper"), (0.75, 0.1, "paper"), (0.2, 0.3, "paper"),
+          (1.5, 0.3, "paper"), (0.5, 0.1, "appendix"), (1.5, 0.1, "appendix"),
+          (0.5, 0.3, "appendix")]
+REFINED = Path("results/paper/theory_boundary_refined.csv")
+SIMULATED = Path("results/paper/crossings.csv")
+STEPS = (0.86, 0.9, 0.94, 0.98, 1.02)  # alphas around the refined alpha_c, as its multiples
+
+
+def points(args: argparse.Namespace) -> list[dict]:
+    rows = []
+    for alpha, omega, a_name in POINTS:
+        A = A_PRESETS[a_name]
+        t = time.process_time()
+        fwd = forward_curve([alpha], omega, A=A, log2n=args.log2n,
+                            scrambles=args.scrambles)[0]
+        glob = solve(alpha, omega, A=A, branch="positional", quad=10)
+        row = {"A": a_name, "alpha": alpha, "omega": omega}
+        for k in ("q", "m", "eps_t", "eps_g", "reversed"):
+            row[f"{k}_forward"], row[f"{k}_forward_err"] = fwd[k], fwd[f"err_{k}"]
+        row |= {"m_over_sigma2_forward": fwd["m"] / 0.25, "q_global": glob.q,
+                "m_global": glob.m, "eps_t_global": glob.eps_t, "eps_g_global": glob.eps_g,
+                "converged": fwd["converged"] and glob.converged,
+                "cpu_s": time.process_time() - t}
+        print(row, flush=True)
+        rows.append(row)
+    return rows
+
+
+def _table(path: Path) -> dict[float, dict[str, str]]:
+    with open(path, newline="") as fh:
+        return {round(float(r["omega"]), 4): r for r in csv.DictReader(fh)}
+
+
+def crossings(args: argparse.Namespace) -> list[dict]:
+    refined, simulated = _table(REFINED), _table(SIMULATED)
+    rows = []
+    for omega in (float(v) for v in args.omegas.split(",")):
+        t = time.process_time()
+        ref = refined[round(omega, 4)]
+        ac = float(ref["alpha_c"])
+        alphas = [round(ac * s, 4) for s in STEPS]
+        sem = np.array([p.eps_t for p in curve(alphas, omega, branch="semantic", quad=16)])
+        per = []
+        for seed in range(args.scrambles):
+            prev, fwd = None, []
+            for a in alphas:
+                prev = solve_forward(a, omega, init=prev, log2n=args.log2n, seed=seed)
+                fwd.append(prev.eps_t)
+            per.append(downcrossing(alphas, sem - np.array(fwd)))
+        per = np.array(per)
+        sim = simulated.get(round(omega, 4), {})
+        row = {"omega": omega, "alpha_c_forward": float(np.mean(per)),
+               "alpha_c_forward_err": float(np.std(per, ddof=1) / np.sqrt(len(per))),
+               "alpha_c_refined": ac, "alpha_c_refined_err": float(ref["alpha_c_err"]),
+               "alpha_c_published": ref.get("alpha_c_published") or None,
+               "alpha_c_sim": float(sim["alpha_c_sim"]) if sim else None,
+               "alpha_c_sim_err": float(sim["alpha_c_sim_err"]) if sim else None,
+               "alphas": " ".join(map(str, alphas)), "cpu_s": time.process_time() - t}
+        print(row, flush=True)
+        rows.append(row)
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("what", choices=("points", "crossings"))
+    ap.add_argument("--log2n", type=int, default=15)
+    ap.add_argument("--scrambles", type=int, default=4)
+    ap.add_argument("--omegas", default="0,0.05,0.1,0.15,0.2,0.3,0.4")
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args()
+    rows = points(args) if args.what == "points" else crossings(args)
+    write_csv_atomic(args.out, rows)
+
+
+if __name__ == "__main__":
+    main()
