@@ -5,8 +5,12 @@
 (split rule, 10 nodes) where the simulations were measured (docs/theory.md, "Which
 stationary point the positional students reach"; the appendix A at omega 0.1 and 0.3).
 
+`deltas`: delta_eps_t = eps_t(semantic) - eps_t(positional) with the global and with the
+forward positional point, at the (omega, alpha) of the finite-size study's extrapolations to
+d -> infinity (results/paper/finite_size.fit.csv, rows `delta_eps_t`).
+
 `crossings`: alpha_c with the forward point as the positional side: delta_eps_t =
-eps_t(semantic, global prox, Gauss-Hermite 16 nodes) - eps_t(forward) at five alphas
+eps_t(semantic, global prox, Gauss-Hermite 16 nodes) - eps_t(forward) at seven alphas
 around the refined theory's alpha_c (results/paper/theory_boundary_refined.csv), its
 down-crossing per scrambling (linear interpolation), mean ± standard error over
 scramblings; beside the refined alpha_c, the published one and the simulations'
@@ -14,6 +18,8 @@ scramblings; beside the refined alpha_c, the published one and the simulations'
 
     OMP_NUM_THREADS=1 python benchmarks/forward_prox.py points \
         --out results/paper/theory_forward_points.csv
+    OMP_NUM_THREADS=1 python benchmarks/forward_prox.py deltas \
+        --out results/paper/theory_forward_deltas.csv
     OMP_NUM_THREADS=1 python benchmarks/forward_prox.py crossings \
         --out results/paper/theory_forward_crossings.csv
 """
@@ -38,7 +44,8 @@ POINTS = [(0.68, 0.05, "paper"), (0.75, 0.1, "paper"), (0.2, 0.3, "paper"),
           (0.5, 0.3, "appendix")]
 REFINED = Path("results/paper/theory_boundary_refined.csv")
 SIMULATED = Path("results/paper/crossings.csv")
-STEPS = (0.86, 0.9, 0.94, 0.98, 1.02)  # alphas around the refined alpha_c, as its multiples
+FINITE_SIZE = Path("results/paper/finite_size.fit.csv")
+STEPS = (0.7, 0.76, 0.82, 0.88, 0.94, 1.0, 1.04)  # x the refined alpha_c
 
 
 def points(args: argparse.Namespace) -> list[dict]:
@@ -75,13 +82,14 @@ def crossings(args: argparse.Namespace) -> list[dict]:
         ac = float(ref["alpha_c"])
         alphas = [round(ac * s, 4) for s in STEPS]
         sem = np.array([p.eps_t for p in curve(alphas, omega, branch="semantic", quad=16)])
-        per = []
+        per, deltas = [], []
         for seed in range(args.scrambles):
             prev, fwd = None, []
             for a in alphas:
                 prev = solve_forward(a, omega, init=prev, log2n=args.log2n, seed=seed)
                 fwd.append(prev.eps_t)
-            per.append(downcrossing(alphas, sem - np.array(fwd)))
+            deltas.append(sem - np.array(fwd))
+            per.append(downcrossing(alphas, deltas[-1]))
         per = np.array(per)
         sim = simulated.get(round(omega, 4), {})
         row = {"omega": omega, "alpha_c_forward": float(np.mean(per)),
@@ -90,21 +98,44 @@ def crossings(args: argparse.Namespace) -> list[dict]:
                "alpha_c_published": ref.get("alpha_c_published") or None,
                "alpha_c_sim": float(sim["alpha_c_sim"]) if sim else None,
                "alpha_c_sim_err": float(sim["alpha_c_sim_err"]) if sim else None,
-               "alphas": " ".join(map(str, alphas)), "cpu_s": time.process_time() - t}
+               "alphas": " ".join(map(str, alphas)),
+               "delta_eps_t": " ".join(f"{v:.3e}" for v in np.mean(deltas, axis=0)),
+               "cpu_s": time.process_time() - t}
         print(row, flush=True)
         rows.append(row)
     return rows
 
 
+def deltas(args: argparse.Namespace) -> list[dict]:
+    with open(FINITE_SIZE, newline="") as fh:
+        fit = [r for r in csv.DictReader(fh) if r["kind"] == "delta_eps_t"]
+    rows = []
+    for omega in sorted({float(r["omega"]) for r in fit}):
+        sim = sorted((float(r["alpha"]), r) for r in fit if float(r["omega"]) == omega)
+        alphas = [a for a, _ in sim]
+        sem = curve(alphas, omega, branch="semantic", quad=16)
+        glob = curve(alphas, omega, branch="positional", quad=10)
+        fwd = forward_curve(alphas, omega, log2n=args.log2n, scrambles=args.scrambles)
+        for (a, r), s, g, f in zip(sim, sem, glob, fwd, strict=True):
+            row = {"omega": omega, "alpha": a, "delta_sim_d_inf": float(r["d_inf"]),
+                   "delta_sim_err": float(r["err"]), "delta_global": s.eps_t - g.eps_t,
+                   "delta_forward": s.eps_t - f["eps_t"], "delta_forward_err": f["err_eps_t"],
+                   "theta_semantic": s.theta, "converged": s.converged and g.converged
+                   and f["converged"]}
+            print(row, flush=True)
+            rows.append(row)
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("what", choices=("points", "crossings"))
+    ap.add_argument("what", choices=("points", "deltas", "crossings"))
     ap.add_argument("--log2n", type=int, default=15)
     ap.add_argument("--scrambles", type=int, default=4)
     ap.add_argument("--omegas", default="0,0.05,0.1,0.15,0.2,0.3,0.4")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
-    rows = points(args) if args.what == "points" else crossings(args)
+    rows = {"points": points, "deltas": deltas, "crossings": crossings}[args.what](args)
     write_csv_atomic(args.out, rows)
 
 
