@@ -46,7 +46,8 @@ def register(subparsers) -> None:
     _output_args(c)
     c.set_defaults(func=run_curve)
 
-    b = sub.add_parser("boundary", help="alpha_c, alpha_l and branch ends per omega")
+    b = sub.add_parser("boundary", help="alpha_c, alpha_l and branch ends per omega "
+                                        "(rank 2: --refine-roots refines the crossings)")
     b.add_argument("--omegas", required=True, help="'a,b,c' or 'start:stop:count'")
     add_options(b, ["sigma", "lam"], defaults=True)
     b.add_argument("--A", default=None, help=A_HELP)
@@ -59,9 +60,10 @@ def register(subparsers) -> None:
     b.add_argument("--quad", type=int, default=8, help="Gauss-Hermite nodes per variable")
     b.add_argument("--error", action="store_true",
                    help="error bars: also solve with quad + 2 (reported) and compare")
-    _refine_args(b, "move the crossings with the converged rules (adaptive positional, "
-                    "large Gauss-Hermite semantic; minutes per omega), bars from them")
-    add_rank2_args(b)  # rank 2: the grid --alphas-range x --n-alpha, no spinodals
+    _refine_args(b, "rank 1: move the crossings with the converged rules (adaptive "
+                    "positional, large Gauss-Hermite semantic; minutes per omega), bars "
+                    "from them (rank 2: --refine-roots)")
+    add_rank2_args(b, refine=True)  # rank 2: the grid --alphas-range x --n-alpha, no spinodals
     _output_args(b)
     b.set_defaults(func=run_boundary)
 
@@ -225,8 +227,12 @@ def run_boundary(args: argparse.Namespace) -> int:
         raise InputError(f"--n-alpha {args.n_alpha}: expected an integer >= 3")
     if args.rank == 2:
         if args.refine:
-            raise InputError("--refine: only with --rank 1 (rank 2 has no adaptive rule)")
+            raise InputError("--refine: only with --rank 1 (rank 2 has no adaptive rule; "
+                             "its crossings are refined by --refine-roots)")
         return run_boundary_rank2(args, A, omegas, (lo, hi), _emit)
+    if args.refine_roots:
+        raise InputError("--refine-roots: only with --rank 2 (rank 1 always refines its "
+                         "crossings; --refine: with the converged rules)")
     if args.refine:
         n_eta, n_sem = _refine_sizes(args)
         res = refined_boundary(omegas, args.sigma, args.lam, A, n_eta, n_sem, quad=args.quad,
