@@ -9,6 +9,11 @@ stationary point the positional students reach"; the appendix A at omega 0.1 and
 forward positional point, at the (omega, alpha) of the finite-size study's extrapolations to
 d -> infinity (results/paper/finite_size.fit.csv, rows `delta_eps_t`).
 
+`density`: the density of h_1 - h_2 over the training samples: the students' and the
+global prox's from results/paper/positional_fields_a{alpha}_w{omega}.csv (made by
+positional_fields.py), beside the forward prox's at its fixed point (2^18 Sobol points);
+writes theory_forward_density_a{alpha}_w{omega}.{png,csv} into results/paper/.
+
 `crossings`: alpha_c with the forward point as the positional side: delta_eps_t =
 eps_t(semantic, global prox, Gauss-Hermite 16 nodes) - eps_t(forward) at seven alphas
 around the refined theory's alpha_c (results/paper/theory_boundary_refined.csv), its
@@ -20,6 +25,7 @@ scramblings; beside the refined alpha_c, the published one and the simulations'
         --out results/paper/theory_forward_points.csv
     OMP_NUM_THREADS=1 python benchmarks/forward_prox.py deltas \
         --out results/paper/theory_forward_deltas.csv
+    OMP_NUM_THREADS=1 python benchmarks/forward_prox.py density --alpha 0.75 --omega 0.1
     OMP_NUM_THREADS=1 python benchmarks/forward_prox.py crossings \
         --out results/paper/theory_forward_crossings.csv
 """
@@ -46,6 +52,12 @@ REFINED = Path("results/paper/theory_boundary_refined.csv")
 SIMULATED = Path("results/paper/crossings.csv")
 FINITE_SIZE = Path("results/paper/finite_size.fit.csv")
 STEPS = (0.7, 0.76, 0.82, 0.88, 0.94, 1.0, 1.04)  # x the refined alpha_c
+
+
+def _semantic(alphas: list[float], omega: float) -> list:
+    """The semantic branch at 16 nodes, continued from the largest alpha down (where it is
+    far from its end), returned in the order of `alphas`."""
+    return curve(alphas[::-1], omega, branch="semantic", quad=16)[::-1]
 
 
 def points(args: argparse.Namespace) -> list[dict]:
@@ -81,7 +93,7 @@ def crossings(args: argparse.Namespace) -> list[dict]:
         ref = refined[round(omega, 4)]
         ac = float(ref["alpha_c"])
         alphas = [round(ac * s, 4) for s in STEPS]
-        sem = np.array([p.eps_t for p in curve(alphas, omega, branch="semantic", quad=16)])
+        sem = np.array([p.eps_t for p in _semantic(alphas, omega)])
         per, deltas = [], []
         for seed in range(args.scrambles):
             prev, fwd = None, []
@@ -113,7 +125,7 @@ def deltas(args: argparse.Namespace) -> list[dict]:
     for omega in sorted({float(r["omega"]) for r in fit}):
         sim = sorted((float(r["alpha"]), r) for r in fit if float(r["omega"]) == omega)
         alphas = [a for a, _ in sim]
-        sem = curve(alphas, omega, branch="semantic", quad=16)
+        sem = _semantic(alphas, omega)
         glob = curve(alphas, omega, branch="positional", quad=10)
         fwd = forward_curve(alphas, omega, log2n=args.log2n, scrambles=args.scrambles)
         for (a, r), s, g, f in zip(sim, sem, glob, fwd, strict=True):
@@ -127,14 +139,60 @@ def deltas(args: argparse.Namespace) -> list[dict]:
     return rows
 
 
+def density(args: argparse.Namespace) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from attnphase.theory.channel import Problem, check_A
+    from attnphase.theory.forward import ForwardMap, gaussian_points
+
+    tag = f"a{args.alpha:g}_w{args.omega:g}"
+    sim = np.genfromtxt(f"results/paper/positional_fields_{tag}.csv", delimiter=",",
+                        names=True)
+    pt = solve_forward(args.alpha, args.omega, log2n=args.log2n)
+    pb = Problem(args.alpha, args.omega, 0.5, 0.01, check_A(None), "positional")
+    hp = ForwardMap(pb, gaussian_points(18, 1)).hats(
+        np.array([pt.th["q_th"], pt.th["m_th"], pt.V]))[2]
+    width = np.diff(sim["gap"])[0]
+    edges = np.append(sim["gap"] - width / 2, sim["gap"][-1] + width / 2)
+    dens_f, _ = np.histogram(hp[:, 0] - hp[:, 1], edges, density=True)
+    # density=True normalises over the window; the committed densities did the same
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    ax.step(sim["gap"], sim["density_theory"], where="mid", color="black",
+            label="theory: global prox")
+    ax.step(sim["gap"], dens_f, where="mid", color="crimson", label="theory: forward prox")
+    ax.errorbar(sim["gap"], sim["density_sim"], yerr=sim["density_sim_err"], fmt="o", ms=3,
+                color="royalblue", label="simulations (d 2000, 12 sphere teachers)")
+    ax.set_yscale("log")
+    ax.set_xlabel(r"$h_1 - h_2$ of a training sample")
+    ax.set_ylabel("density")
+    ax.set_title(f"positional init, alpha {args.alpha:g}, omega {args.omega:g}", fontsize=9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    out = f"results/paper/theory_forward_density_{tag}"
+    fig.savefig(out + ".png", dpi=150)
+    rows = [{"gap": g, "density_sim": d, "density_sim_err": e, "density_global": t,
+             "density_forward": f} for g, d, e, t, f in
+            zip(sim["gap"], sim["density_sim"], sim["density_sim_err"],
+                sim["density_theory"], dens_f, strict=True)]
+    write_csv_atomic(out + ".csv", rows)
+    print(f"wrote {out}.png, .csv")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("what", choices=("points", "deltas", "crossings"))
+    ap.add_argument("what", choices=("points", "deltas", "crossings", "density"))
+    ap.add_argument("--alpha", type=float, default=0.75, help="density: the point")
+    ap.add_argument("--omega", type=float, default=0.1, help="density: the point")
     ap.add_argument("--log2n", type=int, default=15)
     ap.add_argument("--scrambles", type=int, default=4)
     ap.add_argument("--omegas", default="0,0.05,0.1,0.15,0.2,0.3,0.4")
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--out", help="the CSV of points, deltas, crossings")
     args = ap.parse_args()
+    if args.what == "density":
+        return density(args)
     rows = {"points": points, "deltas": deltas, "crossings": crossings}[args.what](args)
     write_csv_atomic(args.out, rows)
 
