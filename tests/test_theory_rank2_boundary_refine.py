@@ -175,3 +175,13 @@ def test_cli_refine_flags_bad_input(args, needle, capsys):
     assert main(["theory", "boundary", "--omegas", "0.3", *args]) == 2
     err = capsys.readouterr().err
     assert needle in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_real_alpha_l_at_omega_0p3():
+    """The measured run of docs/theory_rank2.md §10 (about 70 CPU s, 4096 nodes): alpha_l
+    on the grid 1, 1.5, 2 moves from the linear 1.4221 to 1.4187, within the tolerance."""
+    (bd,), _ = rb.boundary_rank2([0.3], [1.0, 1.5, 2.0], SIGMA, LAM, refine=True)
+    assert bd.alpha_c is None and bd.refine_note is None
+    assert bd.alpha_l_linear == pytest.approx(1.4221, abs=1e-4)
+    assert bd.alpha_l == pytest.approx(1.4187, abs=rb.XTOL) and bd.alpha_l_residue < rb.XTOL

@@ -27,8 +27,8 @@ def add_rank2_args(p: argparse.ArgumentParser, error: bool = False,
                        help=f"rank 2: move alpha_c, alpha_l from the grid's linear "
                             f"interpolation (kept as *_linear) to the root by regula falsi "
                             f"on new solves in the crossing cell, to {XTOL:g} in alpha or "
-                            f"{MAX_STEPS} solves of each branch per crossing (minutes per "
-                            f"omega); the residue is added to the bars")
+                            f"{MAX_STEPS} solves of each branch per crossing (10-40 CPU s "
+                            f"each); the residue is added to the bars")
 
 
 def run_curve_rank2(args: argparse.Namespace, A, alphas: list[float], emit) -> int:
