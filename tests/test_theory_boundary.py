@@ -34,7 +34,7 @@ def test_root_converges_beyond_the_first_secant_step():
     root is ln(2) / 3 = 0.2310; the search must go on until the estimate settles."""
     import math
 
-    from attnphase.theory.boundary import _root
+    from attnphase.theory.boundary import illinois_root
 
     calls = []
 
@@ -42,7 +42,7 @@ def test_root_converges_beyond_the_first_secant_step():
         calls.append(x)
         return math.exp(-3 * x) - 0.5
 
-    r = _root(f, 0.0, 1.0, f(0.0), f(1.0), xtol=1e-4, max_eval=30)
+    r = illinois_root(f, 0.0, 1.0, f(0.0), f(1.0), xtol=1e-4, max_eval=30)
     assert r == pytest.approx(math.log(2) / 3, abs=1e-4)
     assert len(calls) > 3
 
@@ -144,7 +144,7 @@ def test_root_stops_where_the_function_has_no_value():
     instead of feeding NaN to the next solve."""
     import math
 
-    from attnphase.theory.boundary import _root
+    from attnphase.theory.boundary import illinois_root
 
     calls = []
 
@@ -152,7 +152,7 @@ def test_root_stops_where_the_function_has_no_value():
         calls.append(x)
         return float("nan") if len(calls) == 2 else math.exp(-3 * x) - 0.5
 
-    r = _root(f, 0.0, 1.0, 0.5, math.exp(-3) - 0.5, xtol=1e-6, max_eval=30)
+    r = illinois_root(f, 0.0, 1.0, 0.5, math.exp(-3) - 0.5, xtol=1e-6, max_eval=30)
     assert len(calls) == 2
     assert 0.0 < r < 1.0 and r == calls[-1]
 

@@ -51,7 +51,7 @@ class Boundary:
         return dict(self.__dict__)
 
 
-def _root(f, a: float, b: float, fa: float, fb: float, xtol: float = 1e-3,
+def illinois_root(f, a: float, b: float, fa: float, fb: float, xtol: float = 1e-3,
           max_eval: int = 12) -> float:
     """Root of f in [a, b] with f(a) > 0 >= f(b), by the Illinois (regula falsi) method.
 
@@ -144,7 +144,7 @@ def _alpha_c(br: _Branches) -> float | None:
 
     def f(x: float) -> float:
         return _delta(br.semantic_at(x, i, j), br.at(x, "positional", i, j), cap)
-    return _root(f, a[i], a[j], delta[i], delta[j])
+    return illinois_root(f, a[i], a[j], delta[i], delta[j])
 
 
 def _branch_end(br: _Branches, cap: int, xtol: float = 1e-3) -> float | None:
@@ -228,7 +228,7 @@ def _below_lost(br: _Branches, cap: int) -> float | None:
                 def f(y: float) -> float:
                     return _delta(solve(y, branch="semantic", **br.kw),
                                   br.positional_near(y), cap)
-                return _root(f, x, hi, d, d_hi, xtol=2e-3, max_eval=3)
+                return illinois_root(f, x, hi, d, d_hi, xtol=2e-3, max_eval=3)
             hi, d_hi = x, d
         x -= WALK
         s = solve(x, branch="semantic", **br.kw)
@@ -275,29 +275,29 @@ def _alpha_l(br: _Branches, alpha_c: float | None, lin: float) -> float | None:
     for i, j in downcrossing_cells(a, gaps):
         g0, g1 = glob[i], glob[j]
         if g0.branch == g1.branch:
-            return _root(on(g0.branch, i, j), a[i], a[j], gaps[i], gaps[j])
+            return illinois_root(on(g0.branch, i, j), a[i], a[j], gaps[i], gaps[j])
         # the global minimiser switches branch inside the cell, at alpha_c
         ac = alpha_c if alpha_c is not None and a[i] <= alpha_c <= a[j] else None
         if ac is None and g1.branch == "semantic" and not on_branch(g0):
             # from the trivial point, continuously: below the bifurcation the semantic
             # solve returns the trivial point, so eps_g on it is continuous across the cell
-            return _root(on("semantic", i, j), a[i], a[j], gaps[i], gaps[j])
+            return illinois_root(on("semantic", i, j), a[i], a[j], gaps[i], gaps[j])
         if ac is None and g1.branch == "semantic" and alpha_c is not None and alpha_c < a[i]:
             # semantic global on the whole cell, its point at a[i] missing (lost branch)
             f = on("semantic", i, j)
             g_i = f(a[i])
             if g_i > 0:
-                return _root(f, a[i], a[j], g_i, gaps[j])
+                return illinois_root(f, a[i], a[j], g_i, gaps[j])
             g_c = f(alpha_c)
-            return _root(f, alpha_c, a[i], g_c, g_i) if g_c > 0 else alpha_c
+            return illinois_root(f, alpha_c, a[i], g_c, g_i) if g_c > 0 else alpha_c
         if ac is None:
             continue
         below = on(g0.branch, i, j)(ac)
         if below <= 0:
-            return _root(on(g0.branch, i, j), a[i], ac, gaps[i], below)
+            return illinois_root(on(g0.branch, i, j), a[i], ac, gaps[i], below)
         above = on(g1.branch, i, j)(ac)
         if above > 0:
-            return _root(on(g1.branch, i, j), ac, a[j], above, gaps[j])
+            return illinois_root(on(g1.branch, i, j), ac, a[j], above, gaps[j])
         return ac  # eps_g jumps across eps_g_lin at the transition
     return None
 

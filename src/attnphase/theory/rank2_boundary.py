@@ -15,7 +15,7 @@ interpolation's (and the extrapolation form's) not included.
 
 `refine=True` (a rank-2 point costs 10-40 CPU s, so it is optional): each crossing is then
 moved from the linear interpolation (kept as `alpha_c_linear`, `alpha_l_linear`) to the
-root by regula falsi (Illinois, `boundary._root` as for rank 1) on new solves inside the
+root by regula falsi (Illinois, `boundary.illinois_root` as for rank 1) on new solves inside the
 crossing cell, each branch warm-started from its nearest solved point, until the bracket
 or the step is below `xtol` or `max_steps` solves are spent. A step whose solves do not
 converge, or whose theta > 0 (alpha_c) or global (alpha_l) point is on another branch than
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..transitions import downcrossing_cells
-from .boundary import _root
+from .boundary import illinois_root
 from .linear import linear_theory
 from .rank2_quadrature import QMCRule
 from .rank2_solve import Rank2Point, curve_rank2, solve_rank2
@@ -184,7 +184,7 @@ def _refine(a: list[float], points: list[Points], cell: tuple[int, int],
             gap: Callable[[Points], tuple[float, float]],
             pick: Callable[[Points], Rank2Point | None], what: str, solves: _Solves,
             xtol: float, max_steps: int) -> _Refined:
-    """The root of `gap` in the grid cell by regula falsi (`boundary._root`) on new solves
+    """The root of `gap` in the grid cell by regula falsi (`boundary.illinois_root`) on new solves
     of every branch converged at either end; `pick` gives the `what` point the gap is taken
     on, which must be on a branch it is on at one of the ends. The error: the fixed-point
     errors propagated through the line between the last bracket's ends."""
@@ -217,7 +217,7 @@ def _refine(a: list[float], points: list[Points], cell: tuple[int, int],
         note = f"stopped at alpha {x:.6g}: {note}"
         return np.nan
 
-    root = float(_root(f, a[i], a[j], lo[1], hi[1], xtol, max_steps))
+    root = float(illinois_root(f, a[i], a[j], lo[1], hi[1], xtol, max_steps))
     bound = max(root - lo[0], hi[0] - root)
     residue = bound if note is not None or last is None else min(bound, abs(root - last))
     if note is None and residue > xtol:
