@@ -18,8 +18,9 @@ writes theory_forward_density_a{alpha}_w{omega}.{png,csv} into results/paper/.
 eps_t(semantic, global prox, Gauss-Hermite 16 nodes) - eps_t(forward) at seven alphas
 around the refined theory's alpha_c (results/paper/theory_boundary_refined.csv), its
 down-crossing per scrambling (linear interpolation), mean ± standard error over
-scramblings; beside the refined alpha_c, the published one and the simulations'
-(results/paper/crossings.csv, d = 1000).
+scramblings; where the semantic branch ends before delta_eps_t turns positive, alpha_c is
+that end (bisection, `kind` "semantic end", ± half the last bracket); beside the refined
+alpha_c, the published one and the simulations' (results/paper/crossings.csv, d = 1000).
 
     OMP_NUM_THREADS=1 python benchmarks/forward_prox.py points \
         --out results/paper/theory_forward_points.csv
@@ -51,6 +52,7 @@ POINTS = [(0.68, 0.05, "paper"), (0.75, 0.1, "paper"), (0.2, 0.3, "paper"),
 REFINED = Path("results/paper/theory_boundary_refined.csv")
 SIMULATED = Path("results/paper/crossings.csv")
 FINITE_SIZE = Path("results/paper/finite_size.fit.csv")
+THETA_MIN = 1e-3  # a semantic point with theta below this fell onto the theta = 0 branch
 STEPS = (0.7, 0.76, 0.82, 0.88, 0.94, 1.0, 1.04)  # x the refined alpha_c
 
 
@@ -85,6 +87,25 @@ def _table(path: Path) -> dict[float, dict[str, str]]:
         return {round(float(r["omega"]), 4): r for r in csv.DictReader(fh)}
 
 
+def _usable(p) -> bool:
+    """A semantic point that converged on its branch (theta not collapsed to 0)."""
+    return p.converged and p.theta > THETA_MIN
+
+
+def _semantic_end(lo: float, hi, omega: float, steps: int = 7) -> tuple[float, float]:
+    """Where the semantic branch ends between alpha `lo` (lost) and the usable point `hi`:
+    bisection with warm starts from the lowest usable point; (end, half the bracket)."""
+    a_lo, a_hi = lo, hi.alpha
+    for _ in range(steps):
+        mid = (a_lo + a_hi) / 2
+        p = solve(mid, omega, branch="semantic", quad=16, init=hi)
+        if _usable(p):
+            a_hi, hi = mid, p
+        else:
+            a_lo = mid
+    return (a_lo + a_hi) / 2, (a_hi - a_lo) / 2
+
+
 def crossings(args: argparse.Namespace) -> list[dict]:
     refined, simulated = _table(REFINED), _table(SIMULATED)
     rows = []
@@ -93,7 +114,8 @@ def crossings(args: argparse.Namespace) -> list[dict]:
         ref = refined[round(omega, 4)]
         ac = float(ref["alpha_c"])
         alphas = [round(ac * s, 4) for s in STEPS]
-        sem = np.array([p.eps_t for p in _semantic(alphas, omega)])
+        sem_pts = _semantic(alphas, omega)
+        sem = np.array([p.eps_t if _usable(p) else np.nan for p in sem_pts])
         per, deltas = [], []
         for seed in range(args.scrambles):
             prev, fwd = None, []
@@ -102,16 +124,23 @@ def crossings(args: argparse.Namespace) -> list[dict]:
                 fwd.append(prev.eps_t)
             deltas.append(sem - np.array(fwd))
             per.append(downcrossing(alphas, deltas[-1]))
-        per = np.array(per)
+        per, delta = np.array(per), np.mean(deltas, axis=0)
+        kind, alpha_c, err = "crossing", float(np.mean(per)), float(
+            np.std(per, ddof=1) / np.sqrt(len(per)))
+        first = int(np.argmax(np.isfinite(sem)))
+        if np.all(np.isnan(per)) and first > 0 and np.all(np.array(deltas)[:, first] <= 0):
+            # the semantic branch is global down to where it ends: alpha_c is that end
+            kind = "semantic end"
+            alpha_c, err = _semantic_end(alphas[first - 1], sem_pts[first], omega)
         sim = simulated.get(round(omega, 4), {})
-        row = {"omega": omega, "alpha_c_forward": float(np.mean(per)),
-               "alpha_c_forward_err": float(np.std(per, ddof=1) / np.sqrt(len(per))),
-               "alpha_c_refined": ac, "alpha_c_refined_err": float(ref["alpha_c_err"]),
+        row = {"omega": omega, "alpha_c_forward": alpha_c, "alpha_c_forward_err": err,
+               "kind": kind, "alpha_c_refined": ac,
+               "alpha_c_refined_err": float(ref["alpha_c_err"]),
                "alpha_c_published": ref.get("alpha_c_published") or None,
                "alpha_c_sim": float(sim["alpha_c_sim"]) if sim else None,
                "alpha_c_sim_err": float(sim["alpha_c_sim_err"]) if sim else None,
                "alphas": " ".join(map(str, alphas)),
-               "delta_eps_t": " ".join(f"{v:.3e}" for v in np.mean(deltas, axis=0)),
+               "delta_eps_t": " ".join(f"{v:.3e}" for v in delta),
                "cpu_s": time.process_time() - t}
         print(row, flush=True)
         rows.append(row)
@@ -129,9 +158,12 @@ def deltas(args: argparse.Namespace) -> list[dict]:
         glob = curve(alphas, omega, branch="positional", quad=10)
         fwd = forward_curve(alphas, omega, log2n=args.log2n, scrambles=args.scrambles)
         for (a, r), s, g, f in zip(sim, sem, glob, fwd, strict=True):
+            ok = _usable(s)
             row = {"omega": omega, "alpha": a, "delta_sim_d_inf": float(r["d_inf"]),
-                   "delta_sim_err": float(r["err"]), "delta_global": s.eps_t - g.eps_t,
-                   "delta_forward": s.eps_t - f["eps_t"], "delta_forward_err": f["err_eps_t"],
+                   "delta_sim_err": float(r["err"]),
+                   "delta_global": s.eps_t - g.eps_t if ok else None,
+                   "delta_forward": s.eps_t - f["eps_t"] if ok else None,
+                   "delta_forward_err": f["err_eps_t"],
                    "theta_semantic": s.theta, "converged": s.converged and g.converged
                    and f["converged"]}
             print(row, flush=True)
