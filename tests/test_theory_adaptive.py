@@ -129,7 +129,7 @@ def test_corrector_reaches_the_adaptive_fixed_point():
     from the split rule's fixed point end where one more map step moves the state by less
     than step_tol."""
     from attnphase.theory.channel import Problem
-    from attnphase.theory.fixed_point import _constrain, _residual, order_params
+    from attnphase.theory.fixed_point import _constrain, order_params, relative_change
     from attnphase.theory.refined import AdaptiveMap, solve_adaptive
 
     p = solve_adaptive(1.0, branch="positional", n_eta=2, tol=1e-3, step_tol=1e-7)
@@ -138,7 +138,7 @@ def test_corrector_reaches_the_adaptive_fixed_point():
     amap = AdaptiveMap(pb, 2, 1e-3)
     x = np.array([p.th[k] for k in ("q_th", "m_th", "theta_th", "V")])
     fx = _constrain(order_params(amap.hats(x, amap.expectations(x)), pb), pb)
-    assert _residual(x, fx, pb) < 1e-7
+    assert relative_change(x, fx, pb) < 1e-7
     with pytest.raises(ValueError, match="init must come from `solve`"):
         solve_adaptive(1.0, branch="positional", n_eta=2, init=p)
 

@@ -114,10 +114,32 @@ def test_plot_refine_draws_the_refined_crossings_and_bars(tmp_path, monkeypatch)
     (["theory", "curve", "--A", "0.5,0.6,0.4,0.6"], "A"),
     (["theory", "boundary", "--omegas", "0.3", "--alphas-range", "2:1"], "alphas-range"),
     (["theory", "plot", "--out", "x.pdf"], "out"),
+    (["theory", "curve", "--prox", "side", "--branch", "trivial"], "branch trivial"),
+    (["theory", "curve", "--prox", "side", "--rank", "2"], "rank 2"),
+    (["theory", "curve", "--prox", "side", "--refine"], "refine"),
+    (["theory", "curve", "--prox", "side", "--scrambles", "0"], "scrambles"),
 ])
 def test_bad_input_raises_input_error(argv, word):
     with pytest.raises(InputError, match=word):
         run(argv)
+
+
+def test_curve_side_json(capsys, monkeypatch):
+    """--prox side passes the model options and the scramblings to side_curve per branch."""
+    from attnphase.theory import cli
+
+    calls = []
+
+    def fake(alphas, omega, sigma, lam, A, branch, scrambles):
+        calls.append((alphas, omega, sigma, lam, A, branch, scrambles))
+        return [{"alpha": alphas[0], "branch": branch, "converged": True}]
+
+    monkeypatch.setattr(cli, "side_curve", fake)
+    assert run(["theory", "curve", "--prox", "side", "--alphas", "0.75", "--omega", "0.1",
+                "--scrambles", "3", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["branch"] for r in rows] == ["semantic", "positional"]
+    assert calls[0] == ([0.75], 0.1, 0.5, 0.01, None, "semantic", 3)
 
 
 def test_theory_commands_import_neither_torch_nor_matplotlib():

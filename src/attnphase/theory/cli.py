@@ -15,12 +15,13 @@ from ..tables import text_table
 from ..transitions import downcrossing, global_minimiser
 from .boundary import boundary, boundary_error
 from .fixed_point import BRANCHES, curve, values
-from .forward import SCRAMBLES, forward_curve
 from .linear import linear_theory
 from .rank2_cli import add_rank2_args, run_boundary_rank2, run_curve_rank2, run_plot_rank2
 from .refined_boundary import refined_boundary
 from .refined_curve import BRANCHES as REFINED
 from .refined_curve import refined_curve
+from .side import BRANCHES as SIDE_BRANCHES
+from .side import SCRAMBLES, side_curve
 
 A_HELP = "2 x 2 positional matrix: 'paper', 'appendix' or a,b,c,d (row-major)"
 
@@ -33,12 +34,14 @@ def register(subparsers) -> None:
     c = sub.add_parser("curve", help="fixed points along alpha at one omega")
     _model_args(c)
     c.add_argument("--alphas", default="0.05:2:40", help="'a,b,c' or 'start:stop:count'")
-    c.add_argument("--branch", default="all", choices=(*BRANCHES, "mixed", "forward", "all"),
-                   help="forward: the positional stationary point gradient flow reaches "
-                        "(forward prox, Sobol points; rank 1); all: semantic, positional, "
-                        "trivial")
+    c.add_argument("--branch", default="all", choices=(*BRANCHES, "mixed", "all"))
+    c.add_argument("--prox", default="global", choices=("global", "side"),
+                   help="global: the published theory (global minimiser of each sample's "
+                        "problem); side: the init-side prox, the stationary points gradient "
+                        "flow reaches from each init (rank 1, semantic and positional "
+                        "branches, Sobol points)")
     c.add_argument("--scrambles", type=int, default=SCRAMBLES,
-                   help="--branch forward: independent Sobol scramblings (error bars)")
+                   help="--prox side: independent Sobol scramblings (error bars)")
     _refine_args(c, "rank 1: solve each point again with the converged rules (adaptive "
                     "positional, large Gauss-Hermite semantic; minutes per positional "
                     "point), err_* = |fine - coarse|")
@@ -161,8 +164,8 @@ def run_curve(args: argparse.Namespace) -> int:
     """Handler of `theory curve`."""
     A = _check(args)
     alphas = _alphas(args.alphas)
-    if args.branch == "forward":
-        return _run_curve_forward(args, A, alphas)
+    if args.prox == "side":
+        return _run_curve_side(args, A, alphas)
     if args.rank == 2:
         if args.refine:
             raise InputError("--refine: only with --rank 1 (rank 2 has no adaptive rule)")
@@ -184,18 +187,24 @@ def run_curve(args: argparse.Namespace) -> int:
     return _emit_curve(rows, args)
 
 
-def _run_curve_forward(args: argparse.Namespace, A, alphas: list[float]) -> int:
-    """`theory curve --branch forward`: rank 1, no --refine or --error (the error bars
-    come from the scramblings)."""
+def _run_curve_side(args: argparse.Namespace, A, alphas: list[float]) -> int:
+    """`theory curve --prox side`: rank 1, semantic and positional branches, no --refine
+    or --error (the error bars come from the scramblings)."""
     for flag, on in (("--rank 2", args.rank == 2), ("--refine", args.refine),
                      ("--error", args.error)):
         if on:
-            raise InputError(f"--branch forward: not with {flag} (rank 1; its error bars "
-                             "come from --scrambles)")
+            raise InputError(f"--prox side: not with {flag} (rank 1; its error bars come "
+                             "from --scrambles)")
+    if args.branch not in (*SIDE_BRANCHES, "all"):
+        raise InputError(f"--prox side: --branch {args.branch}: expected "
+                         f"{', '.join(SIDE_BRANCHES)} or all")
     if not 1 <= args.scrambles <= 64:
         raise InputError(f"--scrambles {args.scrambles}: expected an integer in 1..64")
-    return _emit_curve(forward_curve(alphas, args.omega, args.sigma, args.lam, A,
-                                     scrambles=args.scrambles), args)
+    rows = []
+    for b in SIDE_BRANCHES if args.branch == "all" else (args.branch,):
+        rows += side_curve(alphas, args.omega, args.sigma, args.lam, A, b,
+                           scrambles=args.scrambles)
+    return _emit_curve(rows, args)
 
 
 def _run_curve_refined(args: argparse.Namespace, A, alphas: list[float]) -> int:

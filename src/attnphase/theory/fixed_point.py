@@ -141,7 +141,7 @@ def order_params(hats: np.ndarray, pb: Problem) -> np.ndarray:
     return np.array([q, mh / D, s2 * pb.rho * thh / D, s2 / D])
 
 
-def _residual(x: np.ndarray, fx: np.ndarray, pb: Problem) -> float:
+def relative_change(x: np.ndarray, fx: np.ndarray, pb: Problem) -> float:
     """Largest change relative to max(|x|, 1% of the natural scale: rho for q, theta; 1 else)."""
     floor = 0.01 * np.array([pb.rho, 1.0, pb.rho, 1.0])
     return float(np.max(np.abs(fx - x) / np.maximum(np.abs(x), floor)))
@@ -227,7 +227,7 @@ def solve(alpha: float, omega: float = 0.3, sigma: float = 0.5, lam: float = 0.0
         fx = _constrain(order_params(hats, pb), pb)
         if not np.all(np.isfinite(fx)):
             break
-        residual = _residual(x, fx, pb)
+        residual = relative_change(x, fx, pb)
         if ch.split != split and (residual < PLAIN_UNTIL or it >= max_iter // 3):
             ch.split = split
             xs.clear()

@@ -22,9 +22,9 @@ from .fixed_point import (
     _Channel,
     _constrain,
     _point,
-    _residual,
     order_params,
     outputs_from,
+    relative_change,
     solve,
 )
 from .quadrature import eta_rule, gauss_hermite, line_rule
@@ -131,7 +131,7 @@ def solve_adaptive(alpha: float, omega: float = 0.3, sigma: float = 0.5, lam: fl
         e = amap.expectations(x)
         hats = amap.hats(x, e)
         fx = _constrain(order_params(hats, pb), pb)
-        residual = _residual(x, fx, pb)
+        residual = relative_change(x, fx, pb)
         g = (fx - x)[free]
         if g_old is not None:
             B += np.outer(g - g_old - B @ dx, dx) / (dx @ dx)
