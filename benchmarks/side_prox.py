@@ -109,12 +109,13 @@ def deltas(args: argparse.Namespace) -> list[dict]:
         glob = curve(alphas, omega, branch="positional", quad=12)
         for i, ((a, r), s, g) in enumerate(zip(sim, sem, glob, strict=True)):
             ok = s.converged and s.theta > THETA_MIN
-            col = side[:, i]
+            col = side[:, i][np.isfinite(side[:, i])]  # scramblings where both converged
             row = {"omega": omega, "alpha": a, "delta_sim_d_inf": float(r["d_inf"]),
                    "delta_sim_err": float(r["err"]),
                    "delta_global": s.eps_t - g.eps_t if ok else None,
-                   "delta_side": float(np.mean(col)),
-                   "delta_side_err": float(np.std(col, ddof=1) / np.sqrt(len(col)))}
+                   "delta_side": float(np.mean(col)) if len(col) else None,
+                   "delta_side_err": float(np.std(col, ddof=1) / np.sqrt(len(col)))
+                   if len(col) > 1 else None, "scramblings": len(col)}
             print(row, flush=True)
             rows.append(row)
     return rows
@@ -196,9 +197,51 @@ def density(args: argparse.Namespace) -> None:
     print(f"wrote {out}.png, .csv")
 
 
+def plot(args: argparse.Namespace) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    cross = pd.read_csv("results/paper/theory_side_crossings.csv")
+    dl = pd.read_csv("results/paper/theory_side_deltas.csv")
+    refined = pd.read_csv(REFINED)
+    fig, axes = plt.subplots(1, 1 + dl.omega.nunique(), figsize=(12, 3.4))
+    ax = axes[0]
+    ax.errorbar(refined.omega, refined.alpha_c, refined.alpha_c_err, color="black",
+                label="theory, global prox (refined)")
+    ax.errorbar(cross.omega, cross.alpha_c_side, cross.alpha_c_side_err, fmt="D",
+                color="crimson", ms=4, label="theory, init-side prox")
+    ax.errorbar(cross.omega, cross.alpha_c_sim, cross.alpha_c_sim_err, fmt="o", mfc="none",
+                color="royalblue", label="simulations, d 1000")
+    ax.plot(cross.omega, cross.alpha_c_sim_d_inf, "s", color="royalblue",
+            label="simulations, d -> infinity")
+    pub = refined.dropna(subset=["alpha_c_published"])
+    ax.plot(pub.omega, pub.alpha_c_published, "x", color="gray", ms=7, label="published")
+    ax.set_xlabel("omega")
+    ax.set_ylabel("alpha_c")
+    ax.set_xlim(-0.01, 0.42)
+    ax.set_ylim(0.4, 1.9)
+    ax.legend(fontsize=7)
+    for ax, (omega, g) in zip(axes[1:], dl.groupby("omega"), strict=True):
+        ax.axhline(0, color="gray", lw=0.5)
+        ax.errorbar(g.alpha, g.delta_sim_d_inf, g.delta_sim_err, fmt="s", color="royalblue",
+                    label="simulations, d -> infinity")
+        ax.plot(g.alpha, g.delta_global, "o-", color="black", ms=3, label="global prox")
+        ax.plot(g.alpha, g.delta_side, "D-", color="crimson", ms=3, label="init-side prox")
+        ax.set_title(f"omega {omega:g}", fontsize=9)
+        ax.set_xlabel("alpha")
+        ax.set_ylabel("delta_eps_t")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig("results/paper/theory_side_crossings.png", dpi=150)
+    print("wrote results/paper/theory_side_crossings.png")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("what", choices=("points", "deltas", "crossings", "density"))
+    ap.add_argument("what", choices=("points", "deltas", "crossings", "density", "plot"))
     ap.add_argument("--alpha", type=float, default=0.75, help="density: the point")
     ap.add_argument("--omega", type=float, default=0.1, help="density: the point")
     ap.add_argument("--log2n", type=int, default=14)
@@ -206,8 +249,8 @@ def main() -> None:
     ap.add_argument("--omegas", default="0.05,0.1,0.15,0.2,0.3,0.4")
     ap.add_argument("--out", help="the CSV of points, deltas, crossings")
     args = ap.parse_args()
-    if args.what == "density":
-        return density(args)
+    if args.what in ("density", "plot"):
+        return {"density": density, "plot": plot}[args.what](args)
     rows = {"points": points, "deltas": deltas, "crossings": crossings}[args.what](args)
     write_csv_atomic(args.out, rows)
 
