@@ -204,10 +204,13 @@ def plot(args: argparse.Namespace) -> None:
     import matplotlib.pyplot as plt
     import pandas as pd
 
-    cross = pd.read_csv("results/paper/theory_side_crossings.csv")
+    parts = [Path("results/paper/theory_side_crossings.csv"),
+             Path("results/paper/theory_side_crossings_omega0.csv")]
+    cross = pd.concat([pd.read_csv(f) for f in parts if f.exists()]).sort_values("omega")
     dl = pd.read_csv("results/paper/theory_side_deltas.csv")
     refined = pd.read_csv(REFINED)
-    fig, axes = plt.subplots(1, 1 + dl.omega.nunique(), figsize=(12, 3.4))
+    fig, axes = plt.subplots(1, 1 + dl.omega.nunique(), figsize=(13, 3.6),
+                             gridspec_kw={"width_ratios": [1.4] + [1] * dl.omega.nunique()})
     ax = axes[0]
     ax.errorbar(refined.omega, refined.alpha_c, refined.alpha_c_err, color="black",
                 label="theory, global prox (refined)")
@@ -223,7 +226,7 @@ def plot(args: argparse.Namespace) -> None:
     ax.set_ylabel("alpha_c")
     ax.set_xlim(-0.01, 0.42)
     ax.set_ylim(0.4, 1.9)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left")
     for ax, (omega, g) in zip(axes[1:], dl.groupby("omega"), strict=True):
         ax.axhline(0, color="gray", lw=0.5)
         ax.errorbar(g.alpha, g.delta_sim_d_inf, g.delta_sim_err, fmt="s", color="royalblue",
