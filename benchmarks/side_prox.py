@@ -43,7 +43,7 @@ import numpy as np
 from attnphase.config import A_PRESETS
 from attnphase.io import write_csv_atomic
 from attnphase.theory.fixed_point import curve, solve
-from attnphase.theory.side import side_curve, solve_side
+from attnphase.theory.side import THETA_MIN, side_curve, side_deltas, solve_side
 from attnphase.transitions import downcrossing
 
 POINTS = [(0.68, 0.05, "paper"), (0.75, 0.1, "paper"), (0.2, 0.3, "paper"),
@@ -52,7 +52,6 @@ POINTS = [(0.68, 0.05, "paper"), (0.75, 0.1, "paper"), (0.2, 0.3, "paper"),
 REFINED = Path("results/paper/theory_boundary_refined.csv")
 SIMULATED = Path("results/paper/crossings.csv")
 FINITE_SIZE = Path("results/paper/finite_size.fit.csv")
-THETA_MIN = 1e-3  # a semantic point with theta below this fell onto the theta = 0 branch
 STEPS = (0.7, 0.76, 0.82, 0.88, 0.94, 1.0, 1.04)  # x the refined alpha_c
 KEYS = ("q", "m", "theta", "eps_t", "eps_g", "reversed")
 
@@ -79,24 +78,6 @@ def points(args: argparse.Namespace) -> list[dict]:
     return rows
 
 
-def _both(alphas: list[float], omega: float, log2n: int, scrambles: int) -> np.ndarray:
-    """delta_eps_t (scrambles, len(alphas)) of the init-side branches; NaN where the
-    semantic point did not converge or fell onto theta = 0."""
-    out = np.full((scrambles, len(alphas)), np.nan)
-    for seed in range(scrambles):
-        prev_s, prev_p = None, None
-        for i in sorted(range(len(alphas)), key=lambda k: -alphas[k]):
-            s = solve_side(alphas[i], omega, branch="semantic", init=prev_s, log2n=log2n,
-                           seed=seed)
-            p = solve_side(alphas[i], omega, branch="positional", init=prev_p, log2n=log2n,
-                           seed=seed)
-            prev_s = s if s.converged and s.theta > THETA_MIN else prev_s
-            prev_p = p if p.converged else prev_p
-            if s.converged and s.theta > THETA_MIN and p.converged:
-                out[seed, i] = s.eps_t - p.eps_t
-    return out
-
-
 def deltas(args: argparse.Namespace) -> list[dict]:
     with open(FINITE_SIZE, newline="") as fh:
         fit = [r for r in csv.DictReader(fh) if r["kind"] == "delta_eps_t"]
@@ -104,7 +85,7 @@ def deltas(args: argparse.Namespace) -> list[dict]:
     for omega in sorted({float(r["omega"]) for r in fit}):
         sim = sorted((float(r["alpha"]), r) for r in fit if float(r["omega"]) == omega)
         alphas = [a for a, _ in sim]
-        side = _both(alphas, omega, args.log2n, args.scrambles)
+        side = side_deltas(alphas, omega, log2n=args.log2n, scrambles=args.scrambles)
         sem = curve(alphas[::-1], omega, branch="semantic", quad=16)[::-1]
         glob = curve(alphas, omega, branch="positional", quad=12)
         for i, ((a, r), s, g) in enumerate(zip(sim, sem, glob, strict=True)):
@@ -137,7 +118,7 @@ def crossings(args: argparse.Namespace) -> list[dict]:
         ref = refined[round(omega, 4)]
         ac = float(ref["alpha_c"])
         alphas = [round(ac * s, 4) for s in STEPS]
-        delta = _both(alphas, omega, args.log2n, args.scrambles)
+        delta = side_deltas(alphas, omega, log2n=args.log2n, scrambles=args.scrambles)
         per = np.array([downcrossing(alphas, d) for d in delta])
         sim = simulated.get(round(omega, 4), {})
         row = {"omega": omega, "alpha_c_side": float(np.mean(per)),

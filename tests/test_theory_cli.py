@@ -118,6 +118,8 @@ def test_plot_refine_draws_the_refined_crossings_and_bars(tmp_path, monkeypatch)
     (["theory", "curve", "--prox", "side", "--rank", "2"], "rank 2"),
     (["theory", "curve", "--prox", "side", "--refine"], "refine"),
     (["theory", "curve", "--prox", "side", "--scrambles", "0"], "scrambles"),
+    (["theory", "boundary", "--omegas", "0.3", "--prox", "side", "--error"], "error"),
+    (["theory", "boundary", "--omegas", "0.3", "--prox", "side", "--rank", "2"], "rank 2"),
 ])
 def test_bad_input_raises_input_error(argv, word):
     with pytest.raises(InputError, match=word):

@@ -155,3 +155,38 @@ def test_side_input_errors():
     with pytest.raises(ValueError, match="scrambles=0"):
         side_curve([0.5], scrambles=0)
     assert side_curve([0.5], log2n=8, scrambles=1)[0]["err_q"] is None
+
+
+def test_side_boundary_crossings_over_scramblings(monkeypatch):
+    """side_boundary: per scrambling the last down-crossing of eps_t(semantic) -
+    eps_t(positional) (a stand-in solver with known values), continued from the largest
+    alpha down, semantic points that fell onto theta = 0 left out; mean ± standard error."""
+    from types import SimpleNamespace
+
+    from attnphase.theory import side
+    from attnphase.transitions import downcrossing
+
+    calls = []
+
+    def fake(alpha, omega, sigma, lam, A, branch, init=None, log2n=14, seed=0):
+        calls.append((seed, branch, alpha, init))
+        gap = 0.5 + 0.01 * seed - alpha**2 / 2
+        sem = branch == "semantic"
+        return SimpleNamespace(converged=True, theta=0.3 if alpha >= 0.6 or not sem else 0.0,
+                               eps_t=1.0 + (gap if sem else 0.0), alpha=alpha)
+
+    monkeypatch.setattr(side, "solve_side", fake)
+    alphas = [0.5, 0.75, 1.0, 1.25, 1.5]
+    res = side.side_boundary(0.3, alphas, scrambles=3)
+    roots = []
+    for seed in range(3):
+        y = [np.nan] + [0.5 + 0.01 * seed - a**2 / 2 for a in alphas[1:]]
+        roots.append(downcrossing(alphas, y))
+    assert res["alpha_c"] == pytest.approx(np.mean(roots), rel=1e-12)
+    assert res["alpha_c_err"] == pytest.approx(np.std(roots, ddof=1) / np.sqrt(3), rel=1e-9)
+    assert res["crossing_scramblings"] == 3
+    assert res["delta_eps_t"].split()[0] == "nan"
+    first = [c for c in calls if c[0] == 0 and c[1] == "semantic"]
+    assert [c[2] for c in first] == alphas[::-1]  # from the largest alpha down
+    assert first[0][3] is None and first[1][3].alpha == 1.5  # warm starts
+    assert first[-1][3].alpha == 0.75  # 0.5 starts from the last usable point

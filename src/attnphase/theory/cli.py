@@ -6,6 +6,8 @@ import argparse
 import math
 import sys
 
+import numpy as np
+
 from ..config import A_rows, check_param, parse_A
 from ..errors import InputError
 from ..io import check_output, finite_json, write_csv_atomic
@@ -21,7 +23,7 @@ from .refined_boundary import refined_boundary
 from .refined_curve import BRANCHES as REFINED
 from .refined_curve import refined_curve
 from .side import BRANCHES as SIDE_BRANCHES
-from .side import SCRAMBLES, side_curve
+from .side import SCRAMBLES, side_boundary, side_curve
 
 A_HELP = "2 x 2 positional matrix: 'paper', 'appendix' or a,b,c,d (row-major)"
 
@@ -61,6 +63,12 @@ def register(subparsers) -> None:
     b.add_argument("--no-multistart", dest="multistart", action="store_false",
                    help="continuation only on the positional branch (faster; omega >~ 0.1)")
     b.add_argument("--quad", type=int, default=8, help="Gauss-Hermite nodes per variable")
+    b.add_argument("--prox", default="global", choices=("global", "side"),
+                   help="side: alpha_c of the init-side branches (the stationary points "
+                        "gradient flow reaches; rank 1; minutes per omega), the last "
+                        "crossing on the grid --alphas-range x --n-alpha")
+    b.add_argument("--scrambles", type=int, default=SCRAMBLES,
+                   help="--prox side: independent Sobol scramblings (error bars)")
     b.add_argument("--error", action="store_true",
                    help="error bars: also solve with quad + 2 (reported) and compare")
     _refine_args(b, "rank 1: move the crossings with the converged rules (adaptive "
@@ -187,19 +195,23 @@ def run_curve(args: argparse.Namespace) -> int:
     return _emit_curve(rows, args)
 
 
-def _run_curve_side(args: argparse.Namespace, A, alphas: list[float]) -> int:
-    """`theory curve --prox side`: rank 1, semantic and positional branches, no --refine
-    or --error (the error bars come from the scramblings)."""
+def _side_only(args: argparse.Namespace) -> None:
+    """--prox side: rank 1, no --refine / --error (its bars come from the scramblings)."""
     for flag, on in (("--rank 2", args.rank == 2), ("--refine", args.refine),
                      ("--error", args.error)):
         if on:
             raise InputError(f"--prox side: not with {flag} (rank 1; its error bars come "
                              "from --scrambles)")
+    if not 1 <= args.scrambles <= 64:
+        raise InputError(f"--scrambles {args.scrambles}: expected an integer in 1..64")
+
+
+def _run_curve_side(args: argparse.Namespace, A, alphas: list[float]) -> int:
+    """`theory curve --prox side`: the semantic and positional init-side branches."""
+    _side_only(args)
     if args.branch not in (*SIDE_BRANCHES, "all"):
         raise InputError(f"--prox side: --branch {args.branch}: expected "
                          f"{', '.join(SIDE_BRANCHES)} or all")
-    if not 1 <= args.scrambles <= 64:
-        raise InputError(f"--scrambles {args.scrambles}: expected an integer in 1..64")
     rows = []
     for b in SIDE_BRANCHES if args.branch == "all" else (args.branch,):
         rows += side_curve(alphas, args.omega, args.sigma, args.lam, A, b,
@@ -234,6 +246,12 @@ def run_boundary(args: argparse.Namespace) -> int:
         raise InputError(f"--alphas-range {args.alphas_range!r}: expected 0 < a < b, finite")
     if args.n_alpha < 3:
         raise InputError(f"--n-alpha {args.n_alpha}: expected an integer >= 3")
+    if args.prox == "side":
+        _side_only(args)
+        alphas = [float(a) for a in np.linspace(lo, hi, args.n_alpha)]
+        _emit([side_boundary(om, alphas, args.sigma, args.lam, A, scrambles=args.scrambles)
+               for om in omegas], args)
+        return 0
     if args.rank == 2:
         if args.refine:
             raise InputError("--refine: only with --rank 1 (rank 2 has no adaptive rule; "

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.stats import norm, qmc
 
+from ..transitions import downcrossing
 from .channel import Inputs, Problem, check_A, loss
 from .fixed_point import TheoryPoint, order_params, outputs_from, relative_change
 from .mixing import mix
@@ -37,6 +38,7 @@ LOG2N = 14  # Sobol points per scrambling: 2^14
 SCRAMBLES = 4
 OUTPUTS = ("q", "m", "theta", "V", "eps_g", "eps_t", "reversed")
 CYCLE_AFTER, CYCLE_TAIL = 60, 40  # Anderson steps before plain ones; the cycle averaged
+THETA_MIN = 1e-3  # a semantic point with theta below this fell onto the theta = 0 branch
 JUMP_TOL = 5e-4  # a cycle's mean is converged below this relative step (scramblings: ~1e-3)
 
 
@@ -228,3 +230,44 @@ def side_curve(alphas: Sequence[float], omega: float = 0.3, sigma: float = 0.5,
                 "points": 2**log2n}
         rows.append(row)
     return rows
+
+
+def side_deltas(alphas: Sequence[float], omega: float = 0.3, sigma: float = 0.5,
+                lam: float = 0.01, A: Sequence[Sequence[float]] | None = None,
+                log2n: int = LOG2N, scrambles: int = SCRAMBLES) -> np.ndarray:
+    """delta_eps_t = eps_t(semantic) - eps_t(positional) of the init-side branches at
+    `alphas`, shape (scrambles, len(alphas)); both branches of a scrambling share its
+    points, continued from the largest alpha down. NaN where a point did not converge or
+    the semantic one fell onto theta = 0 (below THETA_MIN)."""
+    out = np.full((scrambles, len(alphas)), np.nan)
+    for seed in range(scrambles):
+        prev: dict[str, TheoryPoint | None] = {b: None for b in BRANCHES}
+        for i in sorted(range(len(alphas)), key=lambda k: -alphas[k]):
+            pts = {b: solve_side(alphas[i], omega, sigma, lam, A, b, init=prev[b],
+                                 log2n=log2n, seed=seed) for b in BRANCHES}
+            ok = {b: p.converged and (b == "positional" or p.theta > THETA_MIN)
+                  for b, p in pts.items()}
+            prev = {b: pts[b] if ok[b] else prev[b] for b in BRANCHES}
+            if all(ok.values()):
+                out[seed, i] = pts["semantic"].eps_t - pts["positional"].eps_t
+    return out
+
+
+def side_boundary(omega: float, alphas: Sequence[float], sigma: float = 0.5,
+                  lam: float = 0.01, A: Sequence[Sequence[float]] | None = None,
+                  log2n: int = LOG2N, scrambles: int = SCRAMBLES) -> dict:
+    """alpha_c of the init-side branches at one omega: the last down-crossing of
+    delta_eps_t on the grid `alphas` per scrambling (linear interpolation, the rule of
+    `attnphase.transitions`), mean ± standard error over the scramblings that cross
+    (None where none does)."""
+    delta = side_deltas(alphas, omega, sigma, lam, A, log2n, scrambles)
+    per = np.array([downcrossing(alphas, d) for d in delta])
+    per = per[np.isfinite(per)]
+    n = np.isfinite(delta).sum(axis=0)
+    mean = np.where(n > 0, np.nansum(delta, axis=0) / np.maximum(n, 1), np.nan)
+    return {"omega": float(omega), "alpha_c": float(per.mean()) if len(per) else None,
+            "alpha_c_err": float(per.std(ddof=1) / np.sqrt(len(per)))
+            if len(per) > 1 else None, "crossing_scramblings": len(per),
+            "scrambles": scrambles, "points": 2**log2n,
+            "alphas": " ".join(f"{a:.6g}" for a in alphas),
+            "delta_eps_t": " ".join(f"{v:.4g}" for v in mean)}
