@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import time
 from pathlib import Path
 
@@ -130,6 +131,7 @@ def crossings(args: argparse.Namespace) -> list[dict]:
                "alpha_c_sim_d_inf": d_inf.get(round(omega, 4)),
                "alphas": " ".join(map(str, alphas)),
                "delta_eps_t": " ".join(f"{v:.3e}" for v in np.nanmean(delta, axis=0)),
+               "sigma": 0.5, "lam": 0.01, "A": json.dumps(A_PRESETS["paper"]),
                "cpu_s": time.process_time() - t}
         print(row, flush=True)
         rows.append(row)

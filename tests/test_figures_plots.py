@@ -129,6 +129,25 @@ def test_fig3_draws_the_refined_boundary_stored_beside_it(grid_frame, tmp_path):
     assert "refined_omega" not in json.loads((tmp_path / "fig3_summary.json").read_text())
 
 
+def test_fig3_draws_the_init_side_alpha_c_stored_beside_it(grid_frame, tmp_path):
+    """`draw` reads the init-side alpha_c from theory_side_crossings*.csv in the output
+    folder (both files, rows at the runs' parameters and omegas) into the figure's arrays."""
+    from attnphase.figures.draw import draw
+
+    paper = '"[[0.6, 0.4], [0.4, 0.6]]"'
+    head = "omega,alpha_c_side,alpha_c_side_err,sigma,lam,A\n"
+    (tmp_path / "theory_side_crossings.csv").write_text(
+        head + f"0.3,1.24,0.002,0.5,0.01,{paper}\n0.2,0.92,0.003,0.7,0.01,{paper}\n")
+    (tmp_path / "theory_side_crossings_omega0.csv").write_text(
+        head + f"0.1,0.695,0.003,0.5,0.01,{paper}\n0.0,0.54,0.003,0.5,0.01,{paper}\n")
+    th = Fig3Theory(np.array([0.1, 0.3]), np.array([0.7, 1.2]), np.array([1.1, np.nan]))
+    draw("fig3", grid_frame.assign(A="[[0.6, 0.4], [0.4, 0.6]]"), tmp_path, th)
+    summary = json.loads((tmp_path / "fig3_summary.json").read_text())
+    assert summary["side_omega"] == [0.1, 0.3]  # 0.2: another sigma; 0.0: below the runs'
+    assert summary["alpha_c_side"] == [0.695, 1.24]
+    assert summary["alpha_c_err_side"] == [0.003, 0.002]
+
+
 def test_concentration_arrays_match_the_frame(conc_frame, tmp_path):
     th = ConcentrationTheory({"semantic": {"m": 0.0, "theta": 0.54, "eps_g": 0.002},
                               "positional": {"m": 0.26, "theta": 0.0, "eps_g": 0.0034}}, 0.0018)

@@ -19,7 +19,7 @@ import pandas as pd
 from ..io import write_csv_atomic, write_text_atomic
 from . import concentration, fig2, fig3
 from .summary import clean, fig2_omega, single
-from .theorydata import refined_rows
+from .theorydata import refined_rows, side_rows
 
 
 def draw(target: str, frame: pd.DataFrame, out: Path, th: Any = None,
@@ -35,8 +35,10 @@ def draw(target: str, frame: pd.DataFrame, out: Path, th: Any = None,
                 omega=fig2_omega(df), alpha_c=th.alpha_c, alpha_l=th.alpha_l,
                 eps_g_lin=th.eps_g_lin)
     elif target == "fig3":
-        if th is not None and th.refined is None:
-            th = replace(th, refined=_refined(df, out))
+        if th is not None:
+            th = replace(th, refined=th.refined if th.refined is not None
+                         else _beside(df, out, refined_rows),
+                         side=th.side if th.side is not None else _beside(df, out, side_rows))
         result = fig3.make(df, out, th, estimator=estimator)
         theory_frame = None if th is None else th.to_frame()
     else:
@@ -55,14 +57,15 @@ def draw(target: str, frame: pd.DataFrame, out: Path, th: Any = None,
     return files
 
 
-def _refined(df: pd.DataFrame, out: Path) -> pd.DataFrame | None:
-    """The refined boundary stored beside the figure, at the runs' sigma, lambda and A."""
+def _beside(df: pd.DataFrame, out: Path, rows) -> pd.DataFrame | None:
+    """Theory rows stored beside the figure (`refined_rows`, `side_rows`), at the runs'
+    sigma, lambda and A."""
     A = df["A"].unique() if "A" in df.columns else []
     if len(A) != 1:
         return None
     omega = df["omega"].to_numpy(float)
-    return refined_rows(out, single(df, "sigma", "fig3"), single(df, "lam", "fig3"),
-                        str(A[0]), (omega.min(), omega.max()))
+    return rows(out, single(df, "sigma", "fig3"), single(df, "lam", "fig3"), str(A[0]),
+                (omega.min(), omega.max()))
 
 
 def summary(arrays: dict[str, Any], df: pd.DataFrame) -> dict[str, Any]:
@@ -77,7 +80,7 @@ def summary(arrays: dict[str, Any], df: pd.DataFrame) -> dict[str, Any]:
             vals = [None if not math.isfinite(v) else float(v)
                     for v in np.atleast_1d(np.asarray(value, dtype=float))]
             out[key] = vals[0] if np.ndim(value) == 0 else vals
-    for key in ("omega", "refined_omega"):
+    for key in ("omega", "refined_omega", "side_omega"):
         if key in arrays and np.ndim(arrays[key]) == 1:
             out[key] = [float(v) for v in arrays[key]]
     return out

@@ -50,6 +50,10 @@ def make(frame: pd.DataFrame, out_dir: str | Path, theory: Fig3Theory | None = N
                               for k in ("c", "l")},
                            **{f"alpha_{k}_err_refined": ref[f"alpha_{k}_err"].to_numpy(float)
                               for k in ("c", "l")}})
+        if theory.side is not None:
+            arrays.update({"side_omega": theory.side["omega"].to_numpy(float),
+                           "alpha_c_side": theory.side["alpha_c_side"].to_numpy(float),
+                           "alpha_c_err_side": theory.side["alpha_c_side_err"].to_numpy(float)})
 
     with style.paper_style():
         fig, (ax_a, ax_b) = style.new_figure(2, width=4.8, height=4.6)
@@ -108,5 +112,9 @@ def _lines(ax, arrays: dict, with_theory: bool, which: tuple[str, ...]) -> None:
                         xerr=arrays[f"alpha_{key}_err_refined"], fmt="D", ms=3.5,
                         color=style.NEUTRAL, mfc=colour, capsize=2, lw=1,
                         label=f"{label} theory, converged rules")
+        if key == "c" and "side_omega" in arrays:
+            ax.errorbar(arrays["alpha_c_side"], arrays["side_omega"],
+                        xerr=arrays["alpha_c_err_side"], fmt="s", ms=3.5, color=colour,
+                        mfc="white", capsize=2, lw=1, label=f"{label} theory, init-side prox")
         ax.plot(arrays[f"alpha_{key}_sim"], arrays["omega"], "o", ms=5, mfc="white", mew=1.5,
                 color=colour, label=f"{label} simulations")

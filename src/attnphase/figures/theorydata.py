@@ -61,12 +61,14 @@ class Fig2Theory:
 @dataclass
 class Fig3Theory:
     """The phase boundaries alpha_c(omega) and alpha_l(omega) (split rule, 8 nodes), and
-    optionally the refined ones with their error bars (`refined_rows`)."""
+    optionally the refined ones with their error bars (`refined_rows`) and the init-side
+    prox's alpha_c (`side_rows`)."""
 
     omega: np.ndarray
     alpha_c: np.ndarray
     alpha_l: np.ndarray
     refined: pd.DataFrame | None = None  # omega, alpha_c, alpha_c_err, alpha_l, alpha_l_err
+    side: pd.DataFrame | None = None  # omega, alpha_c_side, alpha_c_side_err
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame({"omega": self.omega, "alpha_c": self.alpha_c,
@@ -75,6 +77,9 @@ class Fig3Theory:
 
 REFINED_BOUNDARY = "theory_boundary_refined.csv"  # `attnphase theory boundary --refine --csv`
 REFINED_COLUMNS = ["omega", "alpha_c", "alpha_c_err", "alpha_l", "alpha_l_err"]
+# `benchmarks/side_prox.py crossings`: the init-side prox's alpha_c (docs/theory.md)
+SIDE_CROSSINGS = ("theory_side_crossings.csv", "theory_side_crossings_omega0.csv")
+SIDE_COLUMNS = ["omega", "alpha_c_side", "alpha_c_side_err"]
 
 
 def refined_rows(folder: str | Path, sigma: float, lam: float, A: str,
@@ -82,16 +87,30 @@ def refined_rows(folder: str | Path, sigma: float, lam: float, A: str,
     """The refined boundary's rows in `folder`/REFINED_BOUNDARY made at (sigma, lam, A: the
     runs' JSON form) with omega in `omega_range`; None where there are none (or the file
     does not say its parameters)."""
-    path = Path(folder) / REFINED_BOUNDARY
-    if not path.is_file():
+    return _stored([Path(folder) / REFINED_BOUNDARY], REFINED_COLUMNS, sigma, lam, A,
+                   omega_range)
+
+
+def side_rows(folder: str | Path, sigma: float, lam: float, A: str,
+              omega_range: tuple[float, float]) -> pd.DataFrame | None:
+    """The init-side alpha_c rows in `folder`/SIDE_CROSSINGS, as `refined_rows`."""
+    return _stored([Path(folder) / name for name in SIDE_CROSSINGS], SIDE_COLUMNS, sigma, lam,
+                   A, omega_range)
+
+
+def _stored(paths: list[Path], columns: list[str], sigma: float, lam: float, A: str,
+            omega_range: tuple[float, float]) -> pd.DataFrame | None:
+    """Rows of the CSVs in `paths` that exist and say their (sigma, lam, A), made at these,
+    with omega in `omega_range`, sorted by omega; None where there are none."""
+    frames = [pd.read_csv(p) for p in paths if p.is_file()]
+    frames = [df for df in frames if {"sigma", "lam", "A", *columns} <= set(df.columns)]
+    if not frames:
         return None
-    df = pd.read_csv(path)
-    if not {"sigma", "lam", "A", *REFINED_COLUMNS} <= set(df.columns):
-        return None
+    df = pd.concat(frames, ignore_index=True)
     same_A = df["A"].map(lambda a: np.allclose(json.loads(a), json.loads(A)))
     keep = (np.isclose(df["sigma"], sigma) & np.isclose(df["lam"], lam) & same_A
             & df["omega"].between(omega_range[0] - 1e-9, omega_range[1] + 1e-9))
-    rows = df.loc[keep, REFINED_COLUMNS].sort_values("omega").reset_index(drop=True)
+    rows = df.loc[keep, columns].sort_values("omega").reset_index(drop=True)
     return rows if len(rows) else None
 
 
