@@ -30,7 +30,7 @@ from bench_solver import config, problem, same_point, summary
 from scipy.integrate import solve_ivp
 
 import attnphase.flow as F
-from attnphase.krylov import inner
+from attnphase.krylov import inner, lanczos_extend
 from attnphase.objective import Risk
 
 Z_MAX = 60.0
@@ -67,23 +67,12 @@ def lanczos_phis(apply, v, tau, funcs, active, atol, iters, rtol=0.1):
     basis = [torch.where(running[..., None, None], v / unit, 0.0)]
     alpha, beta = [], []
     prev = [torch.zeros_like(v) for _ in funcs]
-    for m in range(1, iters + 1):
+    for _ in range(iters):
         rows = running.any(1)
         if not bool(rows.any()):
             break
         products += rows.long()
-        w = apply(basis[-1], rows)
-        a = inner(w, basis[-1])
-        Vm = torch.stack(basis, 2)
-        for _ in range(2):
-            w = w - (inner(Vm, w[:, :, None])[..., None, None] * Vm).sum(2)
-        b = inner(w, w).sqrt()
-        alpha.append(torch.where(running, a, 0.0))
-        beta.append(torch.where(running, b, 0.0))
-        T = torch.diag_embed(torch.stack(alpha, -1))
-        if m > 1:
-            off = torch.diag_embed(torch.stack(beta[:-1], -1), offset=1)
-            T = T + off + off.transpose(-1, -2)
+        w, a, b, Vm, T = lanczos_extend(apply, basis, rows, running, alpha, beta)
         theta, S = torch.linalg.eigh(T)
         coefs, x_ms = [], []
         small = running.clone()

@@ -44,6 +44,29 @@ def inner(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return (a * b).sum((-1, -2))
 
 
+def lanczos_extend(apply: Apply, basis: list[torch.Tensor], rows: torch.Tensor,
+                   running: torch.Tensor, alpha: list[torch.Tensor], beta: list[torch.Tensor]
+                   ) -> tuple[torch.Tensor, ...]:
+    """One Lanczos step from the last vector of `basis`: w = H v_m (on the data sets `rows`)
+    orthogonalised against the basis, its coefficients a = alpha_m, b = beta_m appended to
+    `alpha`, `beta` (0 for students not `running`), and the tridiagonal T_m.
+    Returns (w, a, b, V_m (B, c, m, d, r), T_m (B, c, m, m))."""
+    w = apply(basis[-1], rows)
+    a = inner(w, basis[-1])
+    Vm = torch.stack(basis, 2)
+    for _ in range(2):  # full reorthogonalisation, classical Gram-Schmidt twice (CGS2:
+        # orthogonal to rounding, as twice-modified, in two products instead of 2m)
+        w = w - (inner(Vm, w[:, :, None])[..., None, None] * Vm).sum(2)
+    b = inner(w, w).sqrt()
+    alpha.append(torch.where(running, a, 0.0))
+    beta.append(torch.where(running, b, 0.0))
+    T = torch.diag_embed(torch.stack(alpha, -1))
+    if len(alpha) > 1:
+        off = torch.diag_embed(torch.stack(beta[:-1], -1), offset=1)
+        T = T + off + off.transpose(-1, -2)
+    return w, a, b, Vm, T
+
+
 def lanczos_phi(
     apply: Apply,
     v: torch.Tensor,
@@ -81,24 +104,12 @@ def lanczos_phi(
     alpha: list[torch.Tensor] = []
     beta: list[torch.Tensor] = []
     prev = torch.zeros_like(v)
-    for m in range(1, iters + 1):
+    for _ in range(iters):
         rows = running.any(1)
         if not bool(rows.any()):
             break
         products += rows.long()
-        w = apply(basis[-1], rows)
-        a = inner(w, basis[-1])
-        Vm = torch.stack(basis, 2)  # (B, c, m, d, r)
-        for _ in range(2):  # full reorthogonalisation, classical Gram-Schmidt twice (CGS2:
-            # orthogonal to rounding, as twice-modified, in two products instead of 2m)
-            w = w - (inner(Vm, w[:, :, None])[..., None, None] * Vm).sum(2)
-        b = inner(w, w).sqrt()
-        alpha.append(torch.where(running, a, 0.0))
-        beta.append(torch.where(running, b, 0.0))
-        T = torch.diag_embed(torch.stack(alpha, -1))
-        if m > 1:
-            off = torch.diag_embed(torch.stack(beta[:-1], -1), offset=1)
-            T = T + off + off.transpose(-1, -2)
+        w, a, b, Vm, T = lanczos_extend(apply, basis, rows, running, alpha, beta)
         theta, S = torch.linalg.eigh(T)
         coef = S @ (tau[..., None] * phi(k, -tau[..., None] * theta) * S[..., 0, :])[..., None]
         coef = norm[..., None] * coef[..., 0]  # (B, c, m): x_m in the basis
