@@ -71,6 +71,13 @@ class Inputs:
     omega: float
     A: np.ndarray
 
+    @classmethod
+    def at_state(cls, x: np.ndarray, pb: Problem) -> Inputs:
+        """The inputs at the theory's state x = (q, m, theta, V) of problem pb."""
+        q, m, th, _ = (float(v) for v in x)
+        return cls(float(np.sqrt(q)), m, th / float(np.sqrt(q)), resid(x, pb.rho), pb.omega,
+                   pb.A)
+
     def __call__(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Student means w (N, 2) and teacher diagonals T (N, 2) at points (N, 4)."""
         xi, eta = points[:, :2], points[:, 2:]
@@ -81,6 +88,13 @@ class Inputs:
         """(sq, m, a, b, 1 - omega, omega A_11, omega A_22) for the compiled version."""
         return np.array([self.sq, self.m, self.a, self.b, 1.0 - self.omega,
                          self.omega * self.A[0, 0], self.omega * self.A[1, 1]])
+
+
+def resid(x: np.ndarray, rho: float) -> float:
+    """Std of the teacher preactivation not explained by the student's, at state
+    x = (q, m, theta, V): sqrt(rho - theta^2 / q)."""
+    q, _, th, _ = x
+    return float(np.sqrt(max(rho - th * th / q, 0.0)))
 
 
 def loss(h: np.ndarray, T: np.ndarray, sigma: float) -> np.ndarray:

@@ -78,17 +78,6 @@ class _Channel:
         self.nodes: Nodes | None = None
         self._V = None
 
-    def inputs(self, x: np.ndarray) -> Inputs:
-        """The prox inputs at state x: student means and teacher diagonals at 4-D points."""
-        q, m, th, _ = x
-        return Inputs(float(np.sqrt(q)), float(m), float(th / np.sqrt(q)), self.resid(x),
-                      self.pb.omega, self.pb.A)
-
-    def resid(self, x: np.ndarray) -> float:
-        """Std of the teacher preactivation not explained by the student's."""
-        q, _, th, _ = x
-        return float(np.sqrt(max(self.pb.rho - th * th / q, 0.0)))
-
     def run_prox(self, w, T, V: float, global_search: bool) -> ProxResult:
         sigma = self.pb.sigma
         if global_search or self.prox is None:
@@ -108,7 +97,7 @@ class _Channel:
         """(qh, mh, thh, Vh) at state x; the nodes used are kept in `self.nodes`."""
         q, m, th, V = x
         pb = self.pb
-        inputs = self.inputs(x)
+        inputs = Inputs.at_state(x, pb)
         w, T = inputs(self.probes)
         res = self.run_prox(w, T, V, global_search)
         if self.split:
@@ -121,7 +110,7 @@ class _Channel:
         mh = pb.alpha * wt @ (f[:, 0] - f[:, 1])
         qh = pb.alpha * wt @ np.sum(f * f, axis=1)
         thh = 0.0
-        resid = self.resid(x)
+        resid = inputs.b
         if pb.branch == "semantic" and resid > 0:
             thh = pb.alpha / resid * (wt @ np.sum(f * eta, axis=1))
         Vh = -pb.alpha / np.sqrt(q) * (wt @ np.sum(f * xi, axis=1)) + th * thh / q

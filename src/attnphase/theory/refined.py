@@ -17,6 +17,7 @@ import numpy as np
 
 from .adaptive import eta_split_rule, integrand, xi_plane
 from .channel import Inputs, Problem, check_A
+from .channel import resid as resid_of
 from .fixed_point import (
     TheoryPoint,
     _Channel,
@@ -48,8 +49,8 @@ class AdaptiveMap:
     def expectations(self, x: np.ndarray) -> np.ndarray:
         """E g (K,) of the `adaptive.integrand` components at state x."""
         pb = self.pb
-        q, m, th, V = (float(v) for v in x)
-        inputs = Inputs(np.sqrt(q), m, th / np.sqrt(q), _resid(pb, x), pb.omega, pb.A)
+        V = float(x[3])
+        inputs = Inputs.at_state(x, pb)
         sigma = pb.sigma
 
         def g(pts: np.ndarray) -> np.ndarray:
@@ -70,17 +71,13 @@ class AdaptiveMap:
         """Conjugates (qh, mh, thh, Vh) from the expectations e (as `_Channel.conjugates`)."""
         pb = self.pb
         q, _, th, _ = x
-        resid = _resid(pb, x)
+        resid = resid_of(x, pb.rho)
         thh = pb.alpha / resid * e[3] if pb.branch == "semantic" and resid > 0 else 0.0
         mh = 0.0 if pb.branch == "trivial" else pb.alpha * e[0]
         Vh = -pb.alpha / np.sqrt(q) * e[2] + th * thh / q
         return np.array([pb.alpha * e[1], mh, thh, Vh])
 
 
-def _resid(pb: Problem, x: np.ndarray) -> float:
-    """Std of the teacher preactivation not explained by the student's (`_Channel.resid`)."""
-    q, _, th, _ = x
-    return float(np.sqrt(max(pb.rho - th * th / q, 0.0)))
 
 
 def _jacobian(pt: TheoryPoint, pb: Problem, free: list[int]) -> np.ndarray:

@@ -89,18 +89,12 @@ class SideMap:
         self.pb, self.points = pb, points
         self.xi, self.eta = points[:, :2], points[:, 2:]
 
-    def inputs(self, x: np.ndarray) -> Inputs:
-        q, m, th, _ = x
-        resid = float(np.sqrt(max(self.pb.rho - th * th / q, 0.0)))
-        return Inputs(float(np.sqrt(q)), float(m), float(th / np.sqrt(q)), resid,
-                      self.pb.omega, self.pb.A)
-
     def hats(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Conjugates (qh, mh, thh, Vh), student means w, teacher diagonals T and the prox
         outputs hp at x."""
         q, _, th, V = x
         pb, xi, eta = self.pb, self.xi, self.eta
-        inp = self.inputs(x)
+        inp = Inputs.at_state(x, pb)
         w, T = inp(self.points)
         r = np.array([1.0, -1.0]) if pb.branch == "positional" else inp.a * xi + inp.b * eta
         hp = prox_side(w, T, r, V, pb.sigma)
