@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.stats import norm, qmc
+from scipy.special import ndtri
 
 from ..transitions import downcrossing
 from .channel import Inputs, Problem, check_A, loss
@@ -76,8 +76,10 @@ def gaussian_points(log2n: int, seed: int) -> np.ndarray:
     token swap (xi_1, eta_1) <-> (xi_2, eta_2). The swap makes the rule exact for the
     model's token symmetry: with a swap-symmetric A the semantic branch keeps m = 0 exactly
     instead of wandering by the prox's jumps at a few points."""
+    from scipy.stats import qmc  # scipy.stats is slow to import: only when points are made
+
     u = qmc.Sobol(4, scramble=True, seed=seed).random_base2(log2n - 1)
-    z = norm.ppf(np.clip(u, 1e-15, 1.0 - 1e-15))
+    z = ndtri(np.clip(u, 1e-15, 1.0 - 1e-15))
     return np.concatenate([z, z[:, [1, 0, 3, 2]]])
 
 
